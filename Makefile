@@ -1,0 +1,79 @@
+# severa-netvisor: every target bootstraps what it needs on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+TOOLS := .venv-tools
+BIN := $(VENV)/bin
+TOOLBIN := $(TOOLS)/bin
+ARCH ?= arm64
+FUNCTION ?= check_connections
+EVENT ?= events/$(FUNCTION).json
+PYTEST_ARGS ?=
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv tools lint typecheck unit pytest test validate security build invoke demo bench deploy clean fmt
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(TOOLBIN)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLBIN)/pip install -q --upgrade pip
+	$(TOOLBIN)/pip install -q -r requirements-tools.txt
+	touch $@
+
+venv: $(BIN)/.installed ## the test environment (.venv)
+tools: $(TOOLBIN)/.installed ## SAM CLI, cfn-lint and checkov (.venv-tools)
+
+fmt: venv ## format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: venv ## ruff
+	$(BIN)/ruff check .
+
+typecheck: venv ## mypy (strict)
+	$(BIN)/mypy
+
+pytest: venv tools ## the whole pytest suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest validate ## what CI runs: lint, types, every test, template checks
+
+validate: tools ## sam validate --lint, cfn-lint on the transformed template, checkov
+	$(TOOLBIN)/sam validate --lint --template template.yaml
+	@mkdir -p .aws-sam
+	$(TOOLBIN)/python scripts/sam_transform.py template.yaml > .aws-sam/transformed.json
+	$(TOOLBIN)/cfn-lint --non-zero-exit-code error .aws-sam/transformed.json
+	$(MAKE) --no-print-directory security
+
+security: tools ## checkov on the template (every skip is justified in .checkov.yaml)
+	$(TOOLBIN)/checkov --quiet --compact --config-file .checkov.yaml -f template.yaml
+
+build: tools ## sam build (arm64 by default, no container)
+	$(TOOLBIN)/sam build --parameter-overrides Architecture=$(ARCH) --build-dir .aws-sam/build-$(ARCH)
+
+invoke: venv ## run FUNCTION with EVENT locally (no Docker): make invoke FUNCTION=check_connections
+	$(BIN)/python -m sandbox.invoke $(FUNCTION) $(EVENT)
+
+demo: venv ## the main job on the built-in sandbox
+	$(BIN)/python -m sandbox.demo
+
+bench: venv ## benchmarks (figures, not pass/fail)
+	$(BIN)/python -m tests.bench
+
+deploy: tools build ## sam deploy --guided
+	$(TOOLBIN)/sam deploy --guided --template-file .aws-sam/build-$(ARCH)/template.yaml
+
+clean: ## remove environments and build output
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

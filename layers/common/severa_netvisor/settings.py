@@ -1,0 +1,42 @@
+"""Runtime settings, read from the environment the SAM template (or the sandbox) gives a function.
+
+Every name and endpoint is overridable by environment variable, so the same code runs in Lambda,
+under the local invoke runner and in tests against the simulators and moto.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    state_table_name: str = Field(default="severa-netvisor-state", min_length=3)
+    failed_records_queue_url: str = Field(default="", description="SQS URL of the failed-records queue")
+    severa_secret_name: str = "severa-netvisor/severa"
+    netvisor_secret_name: str = "severa-netvisor/netvisor"
+    #: SSM parameter holding the operator's mapping configuration (YAML or JSON).
+    mapping_parameter_name: str = "/severa-netvisor/mapping"
+    #: A local mapping file; when set it wins over the SSM parameter (sandbox, tests).
+    mapping_file: str | None = None
+    #: How long a secret stays cached in a warm Lambda before it is read again.
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    #: Netvisor: at least 120 s for writes (Netvisor's own advice); reads are cheaper.
+    netvisor_write_timeout_seconds: float = Field(default=120.0, ge=120.0)
+    netvisor_read_timeout_seconds: float = Field(default=60.0, gt=0)
+    netvisor_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    severa_operation_timeout_seconds: float = Field(default=120.0, gt=0)
+    severa_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: Stop taking new records when the Lambda has less than this left.
+    time_budget_margin_seconds: float = Field(default=60.0, ge=0)
+    environment: str = "production"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once per cold start)."""
+    return Settings()
