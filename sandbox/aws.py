@@ -142,7 +142,7 @@ class LocalAws:
         queues = resources_of_type(template, "AWS::SQS::Queue")
         for logical in sorted(queues, key=lambda name: "RedrivePolicy" in queues[name].get("Properties", {})):
             self._create_queue(logical, queues[logical])
-        for logical, spec in resources_of_type(template, "AWS::Serverless::Function").items():
+        for logical in resources_of_type(template, "AWS::Serverless::Function"):
             name = f"{self.resolver.stack_name}-{logical}"
             arn = f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{name}"
             self.resolver.physical[logical] = {"Ref": name, "Arn": arn}

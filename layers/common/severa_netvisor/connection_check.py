@@ -36,6 +36,15 @@ class ConnectionReport:
         return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
 
 
+class ConnectionCheckFailed(IntegrationError):
+    """At least one system failed its check; the message lists each failure and what to do."""
+
+    def __init__(self, report: ConnectionReport):
+        failures = [f"{c.system}: {c.message} -> {c.action}" for c in report.checks if not c.ok]
+        super().__init__("Connection check failed. " + " | ".join(failures))
+        self.report = report
+
+
 #: A probe makes one cheap authenticated call and returns what it learned (e.g. the API version).
 Probe = Callable[[CredentialStore], dict[str, Any]]
 

@@ -17,8 +17,8 @@ class Settings(BaseSettings):
 
     state_table_name: str = Field(default="severa-netvisor-state", min_length=3)
     failed_records_queue_url: str = Field(default="", description="SQS URL of the failed-records queue")
-    severa_secret_name: str = "severa-netvisor/severa"
-    netvisor_secret_name: str = "severa-netvisor/netvisor"
+    severa_secret_name: str = "severa-netvisor/severa"  # noqa: S105 - a name, not a secret
+    netvisor_secret_name: str = "severa-netvisor/netvisor"  # noqa: S105 - a name, not a secret
     #: SSM parameter holding the operator's mapping configuration (YAML or JSON).
     mapping_parameter_name: str = "/severa-netvisor/mapping"
     #: A local mapping file; when set it wins over the SSM parameter (sandbox, tests).

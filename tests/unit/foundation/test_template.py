@@ -1,0 +1,107 @@
+"""Invariants of template.yaml that sam validate and cfn-lint do not check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox.template import TEMPLATE_PATH, load_template, resources_of_type
+
+TEMPLATE = load_template(TEMPLATE_PATH)
+FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+GLOBALS = TEMPLATE["Globals"]["Function"]
+
+
+def _timeout(spec: dict[str, Any]) -> int:
+    return int(spec["Properties"].get("Timeout", GLOBALS["Timeout"]))
+
+
+def _statements(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in spec["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            found.extend(policy["Statement"])
+    return found
+
+
+def test_there_are_functions() -> None:
+    assert FUNCTIONS, "template.yaml declares no functions"
+
+
+def test_failed_records_visibility_is_at_least_six_function_timeouts() -> None:
+    queue = TEMPLATE["Resources"]["FailedRecordsQueue"]["Properties"]
+    longest = max(_timeout(spec) for spec in FUNCTIONS.values())
+    assert queue["VisibilityTimeout"] >= 6 * longest
+
+
+def test_queues_are_encrypted_and_redrive_to_the_dead_letter_queue() -> None:
+    for logical, spec in resources_of_type(TEMPLATE, "AWS::SQS::Queue").items():
+        assert spec["Properties"].get("KmsMasterKeyId") or spec["Properties"].get("SqsManagedSseEnabled"), logical
+    redrive = TEMPLATE["Resources"]["FailedRecordsQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["FailedRecordsDeadLetterQueue", "Arn"]}
+
+
+def test_state_table_keeps_the_ledger_safe() -> None:
+    table = TEMPLATE["Resources"]["StateTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_async_invocations_are_not_retried() -> None:
+    assert GLOBALS["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    assert GLOBALS["EventInvokeConfig"]["MaximumEventAgeInSeconds"] <= 900
+
+
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_function_has_its_own_log_group_with_retention(logical: str) -> None:
+    group = FUNCTIONS[logical]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    props = TEMPLATE["Resources"][group]["Properties"]
+    assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_function_iam_is_least_privilege(logical: str) -> None:
+    for statement in _statements(FUNCTIONS[logical]):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all("*" not in action for action in actions), statement
+        assert all(resource != "*" for resource in resources), statement
+    for policy in FUNCTIONS[logical]["Properties"].get("Policies", []):
+        assert isinstance(policy, dict), f"{logical}: named managed policy {policy!r}; use statements"
+
+
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_function_schedules_are_parameters(logical: str) -> None:
+    for event in FUNCTIONS[logical]["Properties"].get("Events", {}).values():
+        assert event["Type"] == "ScheduleV2"
+        props = event["Properties"]
+        for key in ("ScheduleExpression", "ScheduleExpressionTimezone", "State"):
+            assert set(props[key]) == {"Ref"}, f"{logical}: {key} must be a template parameter"
+            assert props[key]["Ref"] in TEMPLATE["Parameters"]
+
+
+def test_schedules_default_to_helsinki_time() -> None:
+    assert TEMPLATE["Parameters"]["ScheduleTimezone"]["Default"] == "Europe/Helsinki"
+
+
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_function_errors_raise_an_alarm(logical: str) -> None:
+    alarms = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+    watching = [
+        alarm for alarm in alarms
+        if alarm["Properties"]["MetricName"] == "Errors"
+        and {"Name": "FunctionName", "Value": {"Ref": logical}} in alarm["Properties"]["Dimensions"]
+    ]
+    assert watching, f"no Errors alarm for {logical}"
+    assert all(alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in watching)
+
+
+def test_layer_builds_for_the_chosen_architecture() -> None:
+    layer = TEMPLATE["Resources"]["CommonLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.11", "BuildArchitecture": {"Ref": "Architecture"}}
+    assert TEMPLATE["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert GLOBALS["Runtime"] == "python3.11"
