@@ -1,0 +1,442 @@
+"""The Severa SOAP client: zeep over the WSDL that ships in this package.
+
+- The WSDL is parsed from the package once per process (never fetched: no network at cold start)
+  and the service address is the secret's endpoint.
+- Every call carries the ``WebServicePassword`` header and explicit connect and operation timeouts.
+- Faults become ``SeveraError`` subclasses (remote text verbatim). An authentication failure makes
+  the client re-read the secret once (``credential_reloader``) and retry once.
+- Only reads are retried, and only after transport failures, with backoff; writes never are.
+- The ``Quota`` / ``UsedQuota`` headers of every response, faults included, are kept in ``quota``.
+- zeep builds and sends each request; the answer is read by ``reply.py`` (much faster on big lists).
+- NotFound on a list read and a nil or missing result mean "nothing" (API.md §3): an empty list,
+  or None for a single get.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import requests
+from lxml import etree
+from zeep import Client as ZeepClient
+from zeep import Settings as ZeepSettings
+from zeep.proxy import ServiceProxy
+from zeep.transports import Transport
+from zeep.wsdl import Document
+
+from severa_netvisor.credentials import SeveraCredentials
+from severa_netvisor.observability import logger
+from severa_netvisor.settings import Settings, get_settings
+from severa_netvisor.severa.errors import (
+    SeveraAuthenticationError,
+    SeveraNotFoundError,
+    SeveraTransportError,
+)
+from severa_netvisor.severa.models import (
+    Account,
+    Address,
+    BusinessUnit,
+    Case,
+    Contact,
+    Currency,
+    Customer,
+    CustomerDetails,
+    HourEntry,
+    Invoice,
+    InvoiceFile,
+    InvoiceStatus,
+    Product,
+    QuotaStatus,
+    User,
+    WorkType,
+)
+from severa_netvisor.severa.reply import as_bytes, as_list, as_one, as_text, read_reply
+
+WSDL_PATH = Path(__file__).resolve().parent / "wsdl" / "severa.wsdl"
+SERVICE_NS = "http://soap.severa.com/"
+# zeep logs every request envelope at DEBUG, WebServicePassword included: keep that logger above
+# DEBUG whatever level the rest of the process runs at, so the API key never reaches a log.
+logging.getLogger("zeep.transports").setLevel(logging.INFO)
+
+#: AccountGetOptions flags (API.md §4.1): count address / contact changes as account changes.
+CHECK_ADDRESS_CHANGES = 64
+CHECK_CONTACT_CHANGES = 128
+#: "Since the beginning": Severa has no "all" read for addresses and contacts.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: S2 waits 15 s first; a Lambda has less patience, and the next scheduled run retries anyway.
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 6.0)
+
+
+@lru_cache(maxsize=4)
+def load_wsdl_document(path: Path = WSDL_PATH) -> Document:
+    """The parsed WSDL, once per process (a warm Lambda reuses it)."""
+    started = time.perf_counter()
+    # The transport only reads the local file here; cache=None keeps zeep from writing anywhere.
+    document = Document(str(path), Transport(cache=None), settings=_zeep_settings())  # type: ignore[no-untyped-call,arg-type]
+    logger.debug("Severa WSDL loaded", extra={"seconds": round(time.perf_counter() - started, 3)})
+    return document
+
+
+def _zeep_settings(*, raw_response: bool = False) -> ZeepSettings:
+    return ZeepSettings(strict=True, xml_huge_tree=True, raw_response=raw_response)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Severa compares date-times in UTC (API.md §3); a naive value is taken as UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class SeveraClient:
+    """One Severa organisation, reached with one API key."""
+
+    def __init__(
+        self,
+        credentials: SeveraCredentials,
+        settings: Settings | None = None,
+        *,
+        credential_reloader: Callable[[], SeveraCredentials] | None = None,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        sleep: Callable[[float], None] = time.sleep,
+        wsdl_path: Path = WSDL_PATH,
+    ):
+        self._settings = settings or get_settings()
+        self._credentials = credentials
+        self._reloader = credential_reloader
+        self._retry_delays = tuple(retry_delays)
+        self._sleep = sleep
+        self._quota = QuotaStatus()
+        self._session = requests.Session()
+        transport = Transport(  # type: ignore[no-untyped-call]
+            cache=None,
+            session=self._session,
+            timeout=self._settings.severa_connect_timeout_seconds,
+            # requests takes (connect, read): zeep has no timeout at all unless told.
+            operation_timeout=(
+                self._settings.severa_connect_timeout_seconds,
+                self._settings.severa_operation_timeout_seconds,
+            ),
+        )
+        self._zeep = ZeepClient(  # type: ignore[no-untyped-call]
+            # raw_response: zeep hands back the HTTP response and reply.py reads it.
+            load_wsdl_document(wsdl_path),
+            transport=transport,
+            settings=_zeep_settings(raw_response=True),
+        )
+        self._services: dict[str, ServiceProxy] = {}
+        #: Calls made by this client (each one counts against Severa's daily quota).
+        self.calls = 0
+
+    def __repr__(self) -> str:
+        return f"SeveraClient(endpoint={self._credentials.endpoint!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> SeveraClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def endpoint(self) -> str:
+        return self._credentials.endpoint
+
+    @property
+    def quota(self) -> QuotaStatus:
+        """Quota and used quota from the latest response's headers."""
+        return self._quota
+
+    # -- API information ---------------------------------------------------------------------
+    def get_version(self) -> str:
+        return as_text(self._call("IAPI", "GetVersion"))
+
+    def get_entity_schema_version(self) -> str:
+        return as_text(self._call("IAPI", "GetEntitySchemaVersion"))
+
+    # -- customers ---------------------------------------------------------------------------
+    def accounts_changed_since(self, since: datetime, options: int = 0) -> list[Account]:
+        """Accounts inserted or updated since ``since`` (options: API.md §4.1 AccountGetOptions values)."""
+        raw = self._call("IAccount", "GetAccountsChangedSince", startDateTime=_utc(since), options=options)
+        return as_list(Account, raw)
+
+    def account(self, account_guid: str) -> Account | None:
+        return as_one(Account, self._call("IAccount", "GetAccountByGUID", accountGuid=account_guid))
+
+    def customers_changed_since(self, since: datetime, options: int = 0) -> list[Customer]:
+        raw = self._call("ICustomer", "GetCustomersChangedSince", startDateTime=_utc(since), options=options)
+        return as_list(Customer, raw)
+
+    def customers_with_details_changed_since(self, since: datetime) -> list[CustomerDetails]:
+        """Customers whose own data, addresses or contacts changed since ``since``, each with all its
+        addresses and contacts, in three calls whatever the number of customers (quota-frugal)."""
+        options = CHECK_ADDRESS_CHANGES | CHECK_CONTACT_CHANGES
+        customers = self.customers_changed_since(since, options=options)
+        if not customers:
+            return []
+        addresses: dict[str, list[Address]] = {}
+        for address in self.addresses_changed_since(EPOCH):
+            addresses.setdefault(address.company_guid or "", []).append(address)
+        contacts: dict[str, list[Contact]] = {}
+        for contact in self.contacts_changed_since(EPOCH):
+            contacts.setdefault(contact.account_guid or "", []).append(contact)
+        return [
+            CustomerDetails(
+                customer=customer,
+                addresses=addresses.get(customer.company_guid or "", []),
+                contacts=contacts.get(customer.guid or "", []),
+            )
+            for customer in customers
+        ]
+
+    def customer(self, account_guid: str) -> Customer | None:
+        return as_one(Customer, self._call("ICustomer", "GetCustomerByGUID", accountGuid=account_guid))
+
+    def addresses_changed_since(self, since: datetime, account_guid: str = "", options: int = 0) -> list[Address]:
+        """Addresses changed since ``since``; an empty ``account_guid`` means every account."""
+        raw = self._call(
+            "IAddress", "GetAddressesChangedSince", accountGUID=account_guid, startDateTime=_utc(since), options=options
+        )
+        return as_list(Address, raw)
+
+    def address(self, address_guid: str) -> Address | None:
+        return as_one(Address, self._call("IAddress", "GetAddressByGUID", addressGUID=address_guid))
+
+    def contacts_changed_since(self, since: datetime, account_guid: str = "", options: int = 0) -> list[Contact]:
+        raw = self._call(
+            "IContact", "GetContactsChangedSince", accountGUID=account_guid, startDateTime=_utc(since), options=options
+        )
+        return as_list(Contact, raw)
+
+    def contacts_of_account(self, account_guid: str) -> list[Contact]:
+        return as_list(Contact, self._call("IContact", "GetContactsByAccountGUID", accountGUID=account_guid))
+
+    # -- dimensions and products ---------------------------------------------------------------
+    def cases_changed_since(self, since: datetime, business_unit_guid: str = "", options: int = 0) -> list[Case]:
+        raw = self._call(
+            "ICase",
+            "GetCasesChangedSince",
+            businessUnitGUID=business_unit_guid,
+            startDateTime=_utc(since),
+            options=options,
+        )
+        return as_list(Case, raw)
+
+    def case(self, case_guid: str) -> Case | None:
+        return as_one(Case, self._call("ICase", "GetCaseByGUID", caseGuid=case_guid))
+
+    def business_units_changed_since(
+        self, since: datetime, business_unit_guid: str = "", options: int = 0
+    ) -> list[BusinessUnit]:
+        raw = self._call(
+            "IBusinessUnit",
+            "GetBusinessUnitsChangedSince",
+            businessUnitGUID=business_unit_guid,
+            startDateTime=_utc(since),
+            options=options,
+        )
+        return as_list(BusinessUnit, raw)
+
+    def products_changed_since(self, since: datetime, options: int = 0) -> list[Product]:
+        raw = self._call("IProduct", "GetProductsChangedSince", startDateTime=_utc(since), options=options)
+        return as_list(Product, raw)
+
+    def work_types_changed_since(self, since: datetime, options: int = 0) -> list[WorkType]:
+        raw = self._call("IWorkType", "GetWorkTypesChangedSince", startDateTime=_utc(since), options=options)
+        return as_list(WorkType, raw)
+
+    def all_work_types(self) -> list[WorkType]:
+        return as_list(WorkType, self._call("IWorkType", "GetAllWorkTypes"))
+
+    def users_changed_since(self, since: datetime, business_unit_guid: str = "", options: int = 0) -> list[User]:
+        raw = self._call(
+            "IUser",
+            "GetUsersChangedSince",
+            businessUnitGUID=business_unit_guid,
+            startDateTime=_utc(since),
+            options=options,
+        )
+        return as_list(User, raw)
+
+    def currencies(self) -> list[Currency]:
+        return as_list(Currency, self._call("ICurrency", "GetCurrencies"))
+
+    # -- invoices ----------------------------------------------------------------------------
+    def invoice_statuses(self) -> list[InvoiceStatus]:
+        return as_list(InvoiceStatus, self._call("IInvoiceStatus", "GetAllInvoiceStatuses"))
+
+    def invoices_by_status(
+        self, status: str, business_unit_guid: str = "", options: int = 0, max_invoices: int | None = None
+    ) -> list[Invoice]:
+        """Invoices whose status has this *name*; an empty business unit means all of them."""
+        raw = self._call(
+            "IInvoice",
+            "GetInvoicesByStatus",
+            businessUnitGUID=business_unit_guid,
+            status=status,
+            options=options,
+            maxInvoices=max_invoices,
+        )
+        return as_list(Invoice, raw)
+
+    def invoices_by_date(
+        self, start: datetime, end: datetime, business_unit_guid: str = "", options: int = 0
+    ) -> list[Invoice]:
+        raw = self._call(
+            "IInvoice",
+            "GetInvoicesByDate",
+            businessUnitGUID=business_unit_guid,
+            startDate=_utc(start),
+            endDate=_utc(end),
+            options=options,
+        )
+        return as_list(Invoice, raw)
+
+    def invoice(self, invoice_guid: str) -> Invoice | None:
+        return as_one(Invoice, self._call("IInvoice", "GetInvoiceByGUID", invoiceGUID=invoice_guid))
+
+    def invoice_pdf(self, invoice_guid: str, *, attachment_only: bool = False) -> bytes | None:
+        """The invoice PDF (or only its attachment part); None when Severa has none."""
+        option = "AttachmentOnly" if attachment_only else "All"
+        raw = self._call("IInvoice", "GetInvoicePdfByInvoiceGUID", invoiceGuid=invoice_guid, getAttachmentOnly=option)
+        return as_bytes(raw, "GetInvoicePdfByInvoiceGUID")
+
+    def invoice_attachments(self, invoice_guid: str) -> list[InvoiceFile]:
+        return as_list(InvoiceFile, self._call("IInvoice", "GetInvoiceAttachmentFileGUIDs", invoiceGuid=invoice_guid))
+
+    def invoice_attachment_file(self, attachment_guid: str) -> bytes | None:
+        raw = self._call("IInvoice", "GetInvoiceAttachmentFile", attachmentGuid=attachment_guid)
+        return as_bytes(raw, "GetInvoiceAttachmentFile")
+
+    def set_invoice_status(self, invoice_guid: str, status: str) -> None:
+        """Move the invoice to the status with this *name* (NotFound if no such status or invoice)."""
+        self._call("IInvoice", "SetInvoiceStatus", write=True, invoiceGUID=invoice_guid, status=status)
+
+    def set_invoice_payment_date(self, invoice_guid: str, payment_date: date | None) -> None:
+        """Set (or with None remove) the payment date."""
+        value: datetime | None
+        if payment_date is None:
+            value = None
+        elif isinstance(payment_date, datetime):
+            value = _utc(payment_date)
+        else:
+            # A calendar date: midnight without an offset keeps the same day whatever Severa's zone.
+            value = datetime(payment_date.year, payment_date.month, payment_date.day)
+        self._call("IInvoice", "SetInvoicePaymentDate", write=True, invoiceGUID=invoice_guid, paymentDate=value)
+
+    def add_invoice_log_entry(
+        self,
+        invoice_guid: str,
+        text: str,
+        *,
+        context: str = "Netvisor",
+        source: str = "severa-netvisor",
+        event_time: datetime | None = None,
+        ignore_duplicates: bool = True,
+    ) -> None:
+        """An audit line in the invoice's log; with ``ignore_duplicates`` repeating it is harmless."""
+        self._call(
+            "IInvoice",
+            "AddNewInvoiceLogEntry",
+            write=True,
+            invoiceGuid=invoice_guid,
+            context=context,
+            text=text,
+            source=source,
+            eventTimeUtc=_utc(event_time) if event_time else None,
+            ignoreDuplicates=ignore_duplicates,
+        )
+
+    # -- hours -------------------------------------------------------------------------------
+    def hour_entries_changed_since(self, since: datetime) -> list[HourEntry]:
+        return as_list(HourEntry, self._call("IHourEntry", "GetHourEntriesChangedSince", startDate=_utc(since)))
+
+    def hour_entries_by_date(
+        self, start: datetime | None, end: datetime | None, business_unit_guid: str = ""
+    ) -> list[HourEntry]:
+        raw = self._call(
+            "IHourEntry",
+            "GetHourEntriesByDate",
+            businessUnitGUID=business_unit_guid,
+            startdate=_utc(start) if start else None,
+            enddate=_utc(end) if end else None,
+        )
+        return as_list(HourEntry, raw)
+
+    # -- the call itself ---------------------------------------------------------------------
+    def _service(self, interface: str) -> ServiceProxy:
+        service = self._services.get(interface)
+        if service is None:
+            binding = f"{{{SERVICE_NS}}}Severa.API.{interface}"
+            service = self._zeep.create_service(binding, self._credentials.endpoint)  # type: ignore[no-untyped-call]
+            self._services[interface] = service
+        return service
+
+    def _call(self, interface: str, operation: str, *, write: bool = False, **params: Any) -> etree._Element | None:
+        delays = iter(() if write else self._retry_delays)
+        reloaded = False
+        while True:
+            try:
+                return self._send(interface, operation, params)
+            except SeveraTransportError as error:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                logger.warning(
+                    "Severa transport failure, retrying",
+                    extra={"operation": operation, "reason": error.message, "delay_seconds": delay},
+                )
+                self._sleep(delay)
+            except SeveraNotFoundError:
+                if operation.endswith(("ChangedSince", "ByStatus", "ByAccountGUID", "ByDate", "FileGUIDs")):
+                    return None  # Severa's way of saying "none" on these list reads (API.md §3)
+                if not write and operation.startswith("Get"):
+                    return None  # a single get of something gone
+                raise
+            except SeveraAuthenticationError as error:
+                if self._reloader is None or reloaded:
+                    raise SeveraAuthenticationError(
+                        f"Severa denied access to {operation} ({error.remote_text or 'Access denied'}): the API "
+                        "key was regenerated or the API user deactivated: update the secret.",
+                        operation=operation,
+                        remote_text=error.remote_text,
+                    ) from None
+                reloaded = True
+                self._reload_credentials()
+
+    def _reload_credentials(self) -> None:
+        assert self._reloader is not None
+        fresh = self._reloader()
+        if fresh.endpoint != self._credentials.endpoint:
+            self._services.clear()
+        self._credentials = fresh
+
+    def _password_header(self) -> etree._Element:
+        header = etree.Element(f"{{{SERVICE_NS}}}WebServicePassword")
+        header.text = self._credentials.api_key.get_secret_value()
+        return header
+
+    def _send(self, interface: str, operation: str, params: dict[str, Any]) -> etree._Element | None:
+        method = getattr(self._service(interface), operation)
+        self.calls += 1
+        try:
+            response = method(**params, _soapheaders=[self._password_header()])
+        except requests.Timeout:
+            raise SeveraTransportError(f"Severa {operation}: timed out", operation=operation) from None
+        except requests.RequestException as error:
+            raise SeveraTransportError(
+                f"Severa {operation}: cannot reach {self._credentials.endpoint} ({type(error).__name__})",
+                operation=operation,
+            ) from None
+        reply = read_reply(operation, response.status_code, response.content)
+        if reply.quota is not None:
+            self._quota = reply.quota
+        if reply.error is not None:
+            raise reply.error
+        return reply.result

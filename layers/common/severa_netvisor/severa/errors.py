@@ -1,0 +1,148 @@
+"""Severa failures as our exception family, each with the remote text verbatim and an admin action.
+
+The SOAP faults Severa declares (API.md §6) map one to one; the two it throws without declaring
+(quota, terms of service) and transport failures get their own classes. ``retryable`` says whether
+the same call can succeed later without anyone changing anything; ``action`` tells an admin what to do.
+"""
+
+from __future__ import annotations
+
+from severa_netvisor.errors import IntegrationError
+
+
+class SeveraError(IntegrationError):
+    """Base of every Severa failure."""
+
+    system = "severa"
+    #: The Severa fault type (e.g. ``NotFoundException``), or None for transport failures.
+    fault_type: str | None = None
+    #: True when no further call can succeed in this run (the engine checkpoints and stops).
+    stops_run: bool = False
+    action: str = "See the message; contact Visma Severa support if it persists."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        remote_text: str | None = None,
+        retryable: bool | None = None,
+        action: str | None = None,
+    ):
+        super().__init__(message, remote_text=remote_text, retryable=retryable)
+        self.operation = operation
+        if action is not None:
+            self.action = action
+
+
+class SeveraAuthenticationError(SeveraError):
+    """ "Access denied": the key is wrong, regenerated or disabled, or the user lost the API right."""
+
+    fault_type = "AuthenticationFailureException"
+    stops_run = True
+    action = (
+        "The API key was regenerated or the API user deactivated: update the secret with a valid "
+        "Severa API key (Severa: Tools > Personal details > API access) and check that the user "
+        "still has 'Rights to API' and the organisation the API add-on."
+    )
+
+
+class SeveraNoPermissionError(SeveraError):
+    fault_type = "NoPermissionException"
+    action = (
+        "The Severa API user lacks the access right for this action: grant it in the user's "
+        "access-rights profile in Severa (all data is limited by the key owner's rights)."
+    )
+
+
+class SeveraNotFoundError(SeveraError):
+    fault_type = "NotFoundException"
+    action = "The record (or status name) does not exist in Severa: check the GUID or the configured name."
+
+
+class SeveraValidationError(SeveraError):
+    fault_type = "ValidationException"
+    action = "Severa rejected the values sent: correct the record named in the message."
+
+
+class SeveraGeneralFailureError(SeveraError):
+    """Any other Severa-side failure; it may pass (API.md §9: retry at most once, then record)."""
+
+    fault_type = "GeneralFailureException"
+    retryable = True
+    action = "Severa reported an internal failure: run again later; contact Visma Severa support if it persists."
+
+
+class SeveraTermsNotApprovedError(SeveraError):
+    fault_type = "TosNotApprovedException"
+    stops_run = True
+    action = "Log in to Severa as the API user and accept the terms of service."
+
+
+class SeveraQuotaExceededError(SeveraError):
+    """The organisation's daily call quota is used up: the engine stops the run and checkpoints.
+
+    Severa resets the counter at the next UTC midnight, so the run can resume then.
+    """
+
+    fault_type = "QuotaLimitExceededException"
+    retryable = True
+    stops_run = True
+    action = (
+        "Severa's daily API quota is used up; transfers resume after the next UTC midnight. "
+        "Schedule transfers less often if this recurs."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota: int | None,
+        used_quota: int | None,
+        operation: str | None = None,
+        remote_text: str | None = None,
+    ):
+        super().__init__(message, operation=operation, remote_text=remote_text)
+        self.quota = quota
+        self.used_quota = used_quota
+
+
+class SeveraTransportError(SeveraError):
+    """No usable SOAP answer: connection refused or dropped, timeout, HTTP error, malformed body.
+
+    Raised after the client's own retries (reads) or at once (writes): Severa is down for now.
+    """
+
+    retryable = True
+    stops_run = True
+    action = (
+        "Severa could not be reached or answered garbage: check the endpoint in the secret and "
+        "Severa's service status; the next run retries."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        remote_text: str | None = None,
+        status_code: int | None = None,
+    ):
+        super().__init__(message, operation=operation, remote_text=remote_text)
+        self.status_code = status_code
+
+
+#: Fault detail element name (in the Severa.API namespace) -> our exception class.
+FAULT_CLASSES: dict[str, type[SeveraError]] = {
+    cls.fault_type: cls
+    for cls in (
+        SeveraAuthenticationError,
+        SeveraNoPermissionError,
+        SeveraNotFoundError,
+        SeveraValidationError,
+        SeveraGeneralFailureError,
+        SeveraTermsNotApprovedError,
+        SeveraQuotaExceededError,
+    )
+    if cls.fault_type is not None
+}
