@@ -1,5 +1,6 @@
-"""The whole sandbox in one object: local AWS plus (as they land) the Severa and Netvisor simulators,
-the secrets pointing at them and the operator mapping. ``make demo`` and ``make invoke`` use it.
+"""The whole sandbox in one object: local AWS (moto), the Severa and Netvisor simulators with
+seeded data, the secrets pointing at them and the operator mapping. ``make demo``,
+``make invoke`` and the end-to-end tests use it.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from typing import Any
 
 from sandbox.aws import LocalAws
 from sandbox.invoke import FunctionSpec, InvokeResult, run_function
+from sandbox.severa import SeveraSimulator, build_state, sandbox_credentials
 from sandbox.template import Resolver
 
-# Placeholder credentials for the sandbox only (the simulators accept exactly these).
+# Credentials for the sandbox only: they open nothing but the local simulators.
 SANDBOX_SEVERA_SECRET = {"api_key": "sandbox-severa-api-key", "endpoint": "http://127.0.0.1:9/severa"}
 SANDBOX_NETVISOR_SECRET = {
     "customer_id": "SANDBOX_CUSTOMER",
@@ -25,10 +27,20 @@ SANDBOX_NETVISOR_SECRET = {
 
 
 @dataclass
+class SandboxSize:
+    """How much seeded data the Severa simulator starts with."""
+
+    seed: int = 1
+    accounts: int = 12
+    invoices: int = 30
+    hour_entries: int = 120
+
+
+@dataclass
 class Sandbox:
+    size: SandboxSize = field(default_factory=SandboxSize)
     aws: LocalAws = field(default_factory=LocalAws)
-    severa_secret: dict[str, Any] = field(default_factory=lambda: dict(SANDBOX_SEVERA_SECRET))
-    netvisor_secret: dict[str, Any] = field(default_factory=lambda: dict(SANDBOX_NETVISOR_SECRET))
+    severa: SeveraSimulator | None = None
 
     @property
     def resolver(self) -> Resolver:
@@ -37,11 +49,18 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         self.aws.start()
-        self.aws.put_secret(self.aws.parameter("SeveraSecretName"), self.severa_secret)
-        self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), self.netvisor_secret)
+        state = build_state(
+            self.size.seed, accounts=self.size.accounts, invoices=self.size.invoices,
+            hour_entries=self.size.hour_entries,
+        )
+        self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()
+        self.aws.put_secret(self.aws.parameter("SeveraSecretName"), sandbox_credentials(self.severa))
+        self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), SANDBOX_NETVISOR_SECRET)
         return self
 
     def stop(self) -> None:
+        if self.severa is not None:
+            self.severa.stop()
         self.aws.stop()
 
     def __enter__(self) -> Sandbox:

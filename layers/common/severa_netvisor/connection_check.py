@@ -13,6 +13,7 @@ from typing import Any
 from severa_netvisor.credentials import CredentialStore
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.observability import logger
+from severa_netvisor.severa.connection import probe_severa
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def run_connection_check(
     netvisor_probe: Probe | None = None,
 ) -> ConnectionReport:
     store = store or CredentialStore()
+    severa_probe = severa_probe or probe_severa
     report = ConnectionReport(
         [
             _check("severa", store.severa, severa_probe, store),

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from sandbox.aws import LocalAws
-from sandbox.environment import SANDBOX_NETVISOR_SECRET, SANDBOX_SEVERA_SECRET
+from sandbox.environment import SANDBOX_NETVISOR_SECRET
 from sandbox.invoke import function_spec, run_function
+from sandbox.severa import SeveraSimulator, build_state, sandbox_credentials
 from sandbox.template import REPO_ROOT, load_template, resources_of_type
 
 SAM = REPO_ROOT / ".venv-tools" / "bin" / "sam"
@@ -52,12 +53,16 @@ def test_every_function_and_the_layer_are_built(build_dir: Path) -> None:
 @pytest.mark.artifact
 def test_built_check_connections_runs_on_a_bare_interpreter(build_dir: Path, local_aws: LocalAws) -> None:
     assert local_aws.resolver is not None
-    local_aws.put_secret("severa-netvisor/severa", SANDBOX_SEVERA_SECRET)
-    local_aws.put_secret("severa-netvisor/netvisor", SANDBOX_NETVISOR_SECRET)
-    spec = function_spec("check_connections", local_aws.resolver)
-    outcome = run_function(
-        spec, {}, aws_env=local_aws.env(), bare=True, python=sys.executable,
-        code_dir=build_dir / "CheckConnectionsFunction", layer_dir=build_dir / "CommonLayer" / "python",
-    )
-    assert outcome.ok, outcome.output + str(outcome.error)
-    assert {check["system"] for check in outcome.result["checks"]} == {"severa", "netvisor"}
+    with SeveraSimulator(state=build_state(1, accounts=2, invoices=2, hour_entries=2)) as severa:
+        local_aws.put_secret("severa-netvisor/severa", sandbox_credentials(severa))
+        local_aws.put_secret("severa-netvisor/netvisor", SANDBOX_NETVISOR_SECRET)
+        spec = function_spec("check_connections", local_aws.resolver)
+        outcome = run_function(
+            spec, {}, aws_env=local_aws.env(), bare=True, python=sys.executable,
+            code_dir=build_dir / "CheckConnectionsFunction", layer_dir=build_dir / "CommonLayer" / "python",
+        )
+        assert outcome.ok, outcome.output + str(outcome.error)
+        checks = {check["system"]: check for check in outcome.result["checks"]}
+        # The built layer carries the WSDL: the Severa call went through zeep from the artifact.
+        assert checks["severa"]["details"]["version"]
+        assert severa.calls["GetVersion"] == 1
