@@ -1,0 +1,437 @@
+"""``NetvisorClient``: every Netvisor resource the integration uses, over one requests.Session.
+
+Rules it enforces (reference API.md §1, §3):
+- one request at a time per Netvisor company (host + organisation id), process-wide;
+- long timeouts: ``netvisor_write_timeout_seconds`` (>= 120 s) for writes, the read timeout for reads;
+- retries with backoff only where safe: reads on 5xx, timeouts, maintenance, technical errors and
+  connection failures; writes only when the request provably never reached Netvisor (connection
+  refused, connect timeout);
+- on AUTHENTICATION_FAILED, re-read the credentials once (``credential_reloader``) and try once more;
+- every request is signed for exactly the URL sent, with a fresh transaction id.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from severa_netvisor.credentials import NetvisorCredentials
+from severa_netvisor.netvisor import xmlbuild, xmlparse
+from severa_netvisor.netvisor.auth import signed_headers
+from severa_netvisor.netvisor.errors import (
+    NetvisorAuthenticationError,
+    NetvisorConnectionError,
+    NetvisorError,
+    NetvisorHttpError,
+    NetvisorServerError,
+    NetvisorTimeoutError,
+    error_from_status,
+)
+from severa_netvisor.netvisor.models import (
+    Customer,
+    CustomerInput,
+    CustomerSummary,
+    Dimension,
+    DimensionItemInput,
+    InvoicePage,
+    InvoiceStatus,
+    Product,
+    ProductInput,
+    ProductSummary,
+    SalesInvoice,
+    SalesInvoiceInput,
+    SalesInvoiceSummary,
+    SalesPayment,
+    WorkdayInput,
+)
+from severa_netvisor.observability import logger
+from severa_netvisor.settings import Settings, get_settings
+
+#: Netvisor's batch limits (reference API.md §3.4).
+CUSTOMER_ID_BATCH = 500
+PRODUCT_ID_BATCH = 400
+INVOICE_KEY_BATCH = 500
+INVOICE_PAGE_SIZE = 500
+
+_company_locks: dict[tuple[str, str], threading.Lock] = {}
+_company_locks_guard = threading.Lock()
+
+
+def company_lock(host: str, organisation_id: str) -> threading.Lock:
+    """The process-wide lock that keeps requests to one Netvisor company one at a time."""
+    key = (host.rstrip("/").lower(), organisation_id.strip())
+    with _company_locks_guard:
+        return _company_locks.setdefault(key, threading.Lock())
+
+
+def _never_reached(error: requests.ConnectionError) -> bool:
+    """True when the connection was never established, so Netvisor cannot have seen the request."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectionRefusedError)
+
+
+def _ansi_datetime(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _batches(keys: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+class NetvisorClient:
+    def __init__(
+        self,
+        credentials: NetvisorCredentials,
+        settings: Settings | None = None,
+        *,
+        credential_reloader: Callable[[], NetvisorCredentials] | None = None,
+        session: requests.Session | None = None,
+        max_attempts: int = 4,
+        backoff_seconds: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._credentials = credentials
+        self._settings = settings or get_settings()
+        self._reload = credential_reloader
+        self._session = session or requests.Session()
+        self._max_attempts = max(1, max_attempts)
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+
+    def __repr__(self) -> str:  # never the keys
+        c = self._credentials
+        return f"NetvisorClient(host={c.host!r}, organisation_id={c.organisation_id!r})"
+
+    # ------------------------------------------------------------ transport
+
+    def _send_once(
+        self, method: str, resource: str, params: dict[str, str], body: bytes | None, write: bool
+    ) -> xmlparse.Element | None:
+        credentials = self._credentials
+        request = requests.Request(method, f"{credentials.host}/{resource}", params=params, data=body)
+        prepared = self._session.prepare_request(request)
+        assert prepared.url is not None
+        prepared.headers.update(signed_headers(credentials, prepared.url))
+        if body is not None:
+            prepared.headers["Content-Type"] = "text/xml; charset=utf-8"
+        read_timeout = (
+            self._settings.netvisor_write_timeout_seconds if write else self._settings.netvisor_read_timeout_seconds
+        )
+        timeout = (self._settings.netvisor_connect_timeout_seconds, read_timeout)
+        transaction_id = prepared.headers["X-Netvisor-Authentication-TransactionId"]
+        started = time.monotonic()
+        with company_lock(credentials.host, credentials.organisation_id):
+            try:
+                response = self._session.send(prepared, timeout=timeout, allow_redirects=False)
+            except requests.ConnectionError as error:
+                never = _never_reached(error)
+                raise NetvisorConnectionError(
+                    f"Netvisor {resource}: could not connect to {credentials.host}"
+                    if never
+                    else f"Netvisor {resource}: the connection broke before an answer arrived",
+                    may_have_arrived=not never,
+                    resource=resource,
+                    retryable=never or not write,
+                ) from None
+            except requests.Timeout:
+                raise NetvisorTimeoutError(
+                    f"Netvisor {resource}: no answer within {read_timeout:g} s",
+                    may_have_arrived=True,
+                    resource=resource,
+                    retryable=not write,
+                ) from None
+            except requests.RequestException as error:
+                raise NetvisorConnectionError(
+                    f"Netvisor {resource}: request failed ({type(error).__name__})",
+                    may_have_arrived=True,
+                    resource=resource,
+                    retryable=not write,
+                ) from None
+        logger.debug(
+            "netvisor request",
+            extra={
+                "resource": resource,
+                "transaction_id": transaction_id,
+                "http_status": response.status_code,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
+        return self._interpret(response, resource)
+
+    @staticmethod
+    def _interpret(response: requests.Response, resource: str) -> xmlparse.Element | None:
+        body = response.content
+        root = xmlparse.parse_xml(body)
+        status = xmlparse.read_status(body, root)
+        if status is not None and not status.ok:
+            raise error_from_status(
+                status.code or "FAILED", status.text or "", resource=resource, http_status=response.status_code
+            )
+        snippet = body[:500].decode("utf-8", errors="replace")
+        if response.status_code >= 500:
+            raise NetvisorServerError(
+                f"Netvisor {resource} answered HTTP {response.status_code}",
+                remote_text=snippet,
+                resource=resource,
+                http_status=response.status_code,
+            )
+        if response.status_code >= 400 or status is None:
+            raise NetvisorHttpError(
+                f"Netvisor {resource} answered HTTP {response.status_code} without a Netvisor status",
+                remote_text=snippet,
+                resource=resource,
+                http_status=response.status_code,
+            )
+        return root
+
+    def _call(
+        self,
+        method: str,
+        resource: str,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        *,
+        write: bool,
+    ) -> xmlparse.Element | None:
+        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        reloaded = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, resource, params, body, write)
+            except NetvisorAuthenticationError:
+                if self._reload is None or reloaded:
+                    raise
+                # Rejected requests were not applied, so one retry with re-read keys is safe.
+                self._credentials = self._reload()
+                reloaded = True
+                attempt -= 1
+            except NetvisorError as error:
+                if attempt >= self._max_attempts or not self._may_retry(error, write):
+                    raise
+                delay = self._backoff * (2 ** (attempt - 1))
+                logger.warning(
+                    "netvisor request failed, retrying",
+                    extra={"resource": resource, "error_class": error.error_class, "delay_seconds": delay},
+                )
+                self._sleep(delay)
+
+    @staticmethod
+    def _may_retry(error: NetvisorError, write: bool) -> bool:
+        if write:
+            return isinstance(error, NetvisorConnectionError) and not error.may_have_arrived
+        return error.retryable
+
+    def _get(self, resource: str, **params: str | None) -> xmlparse.Element | None:
+        return self._call("GET", resource, {k: v for k, v in params.items() if v is not None}, write=False)
+
+    def _post(self, resource: str, body: bytes | None, **params: str | None) -> xmlparse.Element | None:
+        return self._call("POST", resource, {k: v for k, v in params.items() if v is not None}, body, write=True)
+
+    def _inserted(self, root: xmlparse.Element | None, resource: str) -> int:
+        key = xmlparse.inserted_key(root)
+        if key is None:
+            raise NetvisorHttpError(f"Netvisor {resource} accepted the data but returned no key", resource=resource)
+        return key
+
+    # ------------------------------------------------------------ checks
+
+    def check_credentials(self) -> dict[str, Any]:
+        """One cheap authenticated read (customers changed from now on: an empty list)."""
+        root = self._get("customerlist.nv", changedsince=_ansi_datetime(datetime.now(UTC)))
+        status = xmlparse.child(root, "responsestatus")
+        return {
+            "host": self._credentials.host,
+            "organisation_id": self._credentials.organisation_id,
+            "resource": "customerlist.nv",
+            "server_timestamp": xmlparse.text(status, "timestamp"),
+        }
+
+    # ------------------------------------------------------------ customers
+
+    def add_customer(self, customer: CustomerInput) -> int:
+        return self._inserted(self._post("customer.nv", xmlbuild.build_customer(customer), method="add"), "customer.nv")
+
+    def edit_customer(self, netvisor_key: int, customer: CustomerInput) -> None:
+        self._post("customer.nv", xmlbuild.build_customer(customer), method="edit", id=str(netvisor_key))
+
+    def list_customers(
+        self, *, keyword: str | None = None, changed_since: datetime | None = None, codes: Sequence[str] = ()
+    ) -> list[CustomerSummary]:
+        """customerlist.nv. Netvisor ignores ``changed_since`` when ``keyword`` is given."""
+        root = self._get(
+            "customerlist.nv",
+            keyword=keyword,
+            changedsince=_ansi_datetime(changed_since) if changed_since else None,
+            customercodelist=",".join(codes) if codes else None,
+        )
+        return xmlparse.parse_customer_list(root)
+
+    def get_customer(self, netvisor_key: int) -> Customer:
+        """getcustomer.nv?id=. An unknown key is INVALID_DATA (NetvisorInvalidDataError), as in Netvisor."""
+        customers = xmlparse.parse_customers(self._get("getcustomer.nv", id=str(netvisor_key)))
+        if not customers:
+            raise NetvisorHttpError(
+                f"Netvisor getcustomer.nv returned no customer {netvisor_key}", resource="getcustomer.nv"
+            )
+        return customers[0]
+
+    def get_customers(self, netvisor_keys: Sequence[int]) -> list[Customer]:
+        found: list[Customer] = []
+        for batch in _batches(list(netvisor_keys), CUSTOMER_ID_BATCH):
+            root = self._get("getcustomer.nv", idlist=",".join(str(k) for k in batch))
+            found.extend(xmlparse.parse_customers(root))
+        return found
+
+    # ------------------------------------------------------------ products
+
+    def add_product(self, product: ProductInput) -> int:
+        return self._inserted(self._post("product.nv", xmlbuild.build_product(product), method="add"), "product.nv")
+
+    def edit_product(self, netvisor_key: int, product: ProductInput) -> None:
+        self._post("product.nv", xmlbuild.build_product(product), method="edit", id=str(netvisor_key))
+
+    def list_products(
+        self, *, keyword: str | None = None, changed_since: datetime | None = None
+    ) -> list[ProductSummary]:
+        root = self._get(
+            "productlist.nv",
+            keyword=keyword,
+            changedsince=_ansi_datetime(changed_since) if changed_since else None,
+        )
+        return xmlparse.parse_product_list(root)
+
+    def get_product(self, netvisor_key: int) -> Product | None:
+        """getproduct.nv?id=; None when Netvisor answers with an empty ``<Product>`` (not found)."""
+        products = xmlparse.parse_products(self._get("getproduct.nv", id=str(netvisor_key)))
+        return products[0] if products else None
+
+    def get_products(self, netvisor_keys: Sequence[int]) -> list[Product]:
+        found: list[Product] = []
+        for batch in _batches(list(netvisor_keys), PRODUCT_ID_BATCH):
+            found.extend(xmlparse.parse_products(self._get("getproduct.nv", idlist=",".join(map(str, batch)))))
+        return found
+
+    # ------------------------------------------------------------ sales invoices
+
+    def add_sales_invoice(self, invoice: SalesInvoiceInput) -> int:
+        body = xmlbuild.build_sales_invoice(invoice)
+        return self._inserted(self._post("salesinvoice.nv", body, method="add"), "salesinvoice.nv")
+
+    def edit_sales_invoice(self, netvisor_key: int, invoice: SalesInvoiceInput) -> None:
+        """A full replacement: Netvisor keeps only what the edit sends."""
+        self._post("salesinvoice.nv", xmlbuild.build_sales_invoice(invoice), method="edit", id=str(netvisor_key))
+
+    def list_sales_invoices(
+        self,
+        *,
+        status: InvoiceStatus | None = None,
+        last_modified_start: datetime | None = None,
+        last_modified_end: datetime | None = None,
+        above_key: int | None = None,
+        invoice_number: str | None = None,
+        begin_date: date | None = None,
+        end_date: date | None = None,
+        customer_code: str | None = None,
+    ) -> InvoicePage:
+        """One page of salesinvoicelist.nv (at most 500); continue with ``next_above_key``."""
+        root = self._get(
+            "salesinvoicelist.nv",
+            invoicestatus=status,
+            lastmodifiedstart=_ansi_datetime(last_modified_start) if last_modified_start else None,
+            lastmodifiedend=_ansi_datetime(last_modified_end) if last_modified_end else None,
+            invoicesabovenetvisorkey=str(above_key) if above_key is not None else None,
+            invoicenumber=invoice_number,
+            begininvoicedate=begin_date.isoformat() if begin_date else None,
+            endinvoicedate=end_date.isoformat() if end_date else None,
+            customercode=customer_code,
+        )
+        invoices = xmlparse.parse_sales_invoice_list(root)
+        full = len(invoices) >= INVOICE_PAGE_SIZE
+        return InvoicePage(
+            invoices=tuple(invoices), next_above_key=max(i.netvisor_key for i in invoices) if full else None
+        )
+
+    def iter_sales_invoices(self, **filters: Any) -> Iterator[SalesInvoiceSummary]:
+        """Every matching invoice summary, page after page (keyword arguments of ``list_sales_invoices``)."""
+        above: int | None = filters.pop("above_key", None)
+        while True:
+            page = self.list_sales_invoices(above_key=above, **filters)
+            yield from page.invoices
+            if page.next_above_key is None:
+                return
+            above = page.next_above_key
+
+    def get_sales_invoice(self, netvisor_key: int, *, include_attachments: bool = False) -> SalesInvoice | None:
+        """getsalesinvoice.nv; None when Netvisor answers with an empty ``<SalesInvoice />``."""
+        root = self._get(
+            "getsalesinvoice.nv",
+            netvisorkey=str(netvisor_key),
+            includeattachments="1" if include_attachments else None,
+            showcommentlines="1",
+        )
+        invoices = xmlparse.parse_sales_invoices(root)
+        return invoices[0] if invoices else None
+
+    def get_sales_invoices(self, netvisor_keys: Sequence[int]) -> list[SalesInvoice]:
+        found: list[SalesInvoice] = []
+        for batch in _batches(list(netvisor_keys), INVOICE_KEY_BATCH):
+            root = self._get("getsalesinvoice.nv", netvisorkeylist=",".join(map(str, batch)), showcommentlines="1")
+            found.extend(xmlparse.parse_sales_invoices(root))
+        return found
+
+    def match_credit_note(self, credit_note_key: int, invoice_key: int) -> None:
+        self._post("matchcreditnote.nv", xmlbuild.build_match_credit_note(credit_note_key, invoice_key))
+
+    def update_sales_invoice_status(self, netvisor_key: int, status: InvoiceStatus) -> None:
+        self._post("updatesalesinvoicestatus.nv", None, netvisorkey=str(netvisor_key), status=status)
+
+    # ------------------------------------------------------------ payments
+
+    def list_sales_payments(
+        self,
+        *,
+        last_modified_start: datetime | None = None,
+        last_modified_end: datetime | None = None,
+        invoice_key: int | None = None,
+        invoice_number: str | None = None,
+    ) -> list[SalesPayment]:
+        root = self._get(
+            "salespaymentlist.nv",
+            lastmodifiedstart=_ansi_datetime(last_modified_start) if last_modified_start else None,
+            lastmodifiedend=_ansi_datetime(last_modified_end) if last_modified_end else None,
+            invoicenetvisorkey=str(invoice_key) if invoice_key is not None else None,
+            invoicenumber=invoice_number,
+        )
+        return xmlparse.parse_sales_payment_list(root)
+
+    # ------------------------------------------------------------ dimensions
+
+    def list_dimensions(self, *, show_hidden: bool = True) -> list[Dimension]:
+        return xmlparse.parse_dimension_list(self._get("dimensionlist.nv", showhidden="1" if show_hidden else None))
+
+    def add_dimension_item(self, item: DimensionItemInput) -> None:
+        self._post("dimensionitem.nv", xmlbuild.build_dimension_item(item), method="add")
+
+    def edit_dimension_item(self, item: DimensionItemInput) -> None:
+        """Renames ``item.old_item`` to ``item.item`` (and updates the other given fields)."""
+        if not item.old_item:
+            raise xmlbuild.RequestBuildError("Cannot edit a dimension item without its current name (old_item).")
+        self._post("dimensionitem.nv", xmlbuild.build_dimension_item(item), method="edit")
+
+    # ------------------------------------------------------------ payroll
+
+    def import_workday(self, workday: WorkdayInput) -> None:
+        self._post("workday.nv", xmlbuild.build_workday(workday))
