@@ -10,7 +10,10 @@ from typing import Any
 
 from sandbox.aws import LocalAws
 from sandbox.invoke import FunctionSpec, InvokeResult, run_function
-from sandbox.severa import SeveraSimulator, build_state, sandbox_credentials
+from sandbox.netvisor import NetvisorSimulator
+from sandbox.netvisor import sandbox_credentials as netvisor_secret
+from sandbox.severa import SeveraSimulator, build_state
+from sandbox.severa import sandbox_credentials as severa_secret
 from sandbox.template import Resolver
 
 # Credentials for the sandbox only: they open nothing but the local simulators.
@@ -41,6 +44,7 @@ class Sandbox:
     size: SandboxSize = field(default_factory=SandboxSize)
     aws: LocalAws = field(default_factory=LocalAws)
     severa: SeveraSimulator | None = None
+    netvisor: NetvisorSimulator | None = None
 
     @property
     def resolver(self) -> Resolver:
@@ -54,13 +58,15 @@ class Sandbox:
             hour_entries=self.size.hour_entries,
         )
         self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()
-        self.aws.put_secret(self.aws.parameter("SeveraSecretName"), sandbox_credentials(self.severa))
-        self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), SANDBOX_NETVISOR_SECRET)
+        self.netvisor = NetvisorSimulator().start()
+        self.aws.put_secret(self.aws.parameter("SeveraSecretName"), severa_secret(self.severa))
+        self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), netvisor_secret(self.netvisor))
         return self
 
     def stop(self) -> None:
-        if self.severa is not None:
-            self.severa.stop()
+        for simulator in (self.severa, self.netvisor):
+            if simulator is not None:
+                simulator.stop()
         self.aws.stop()
 
     def __enter__(self) -> Sandbox:

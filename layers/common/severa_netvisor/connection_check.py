@@ -12,6 +12,7 @@ from typing import Any
 
 from severa_netvisor.credentials import CredentialStore
 from severa_netvisor.errors import IntegrationError
+from severa_netvisor.netvisor.connection import probe_netvisor
 from severa_netvisor.observability import logger
 from severa_netvisor.severa.connection import probe_severa
 
@@ -72,6 +73,7 @@ def run_connection_check(
 ) -> ConnectionReport:
     store = store or CredentialStore()
     severa_probe = severa_probe or probe_severa
+    netvisor_probe = netvisor_probe or probe_netvisor
     report = ConnectionReport(
         [
             _check("severa", store.severa, severa_probe, store),

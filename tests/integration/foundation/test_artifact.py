@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from sandbox.aws import LocalAws
-from sandbox.environment import SANDBOX_NETVISOR_SECRET
 from sandbox.invoke import function_spec, run_function
-from sandbox.severa import SeveraSimulator, build_state, sandbox_credentials
+from sandbox.netvisor import NetvisorSimulator
+from sandbox.netvisor import sandbox_credentials as netvisor_secret
+from sandbox.severa import SeveraSimulator, build_state
+from sandbox.severa import sandbox_credentials as severa_secret
 from sandbox.template import REPO_ROOT, load_template, resources_of_type
 
 SAM = REPO_ROOT / ".venv-tools" / "bin" / "sam"
@@ -53,9 +55,10 @@ def test_every_function_and_the_layer_are_built(build_dir: Path) -> None:
 @pytest.mark.artifact
 def test_built_check_connections_runs_on_a_bare_interpreter(build_dir: Path, local_aws: LocalAws) -> None:
     assert local_aws.resolver is not None
-    with SeveraSimulator(state=build_state(1, accounts=2, invoices=2, hour_entries=2)) as severa:
-        local_aws.put_secret("severa-netvisor/severa", sandbox_credentials(severa))
-        local_aws.put_secret("severa-netvisor/netvisor", SANDBOX_NETVISOR_SECRET)
+    severa_state = build_state(1, accounts=2, invoices=2, hour_entries=2)
+    with SeveraSimulator(state=severa_state) as severa, NetvisorSimulator() as netvisor:
+        local_aws.put_secret("severa-netvisor/severa", severa_secret(severa))
+        local_aws.put_secret("severa-netvisor/netvisor", netvisor_secret(netvisor))
         spec = function_spec("check_connections", local_aws.resolver)
         outcome = run_function(
             spec, {}, aws_env=local_aws.env(), bare=True, python=sys.executable,
@@ -66,3 +69,5 @@ def test_built_check_connections_runs_on_a_bare_interpreter(build_dir: Path, loc
         # The built layer carries the WSDL: the Severa call went through zeep from the artifact.
         assert checks["severa"]["details"]["version"]
         assert severa.calls["GetVersion"] == 1
+        assert checks["netvisor"]["ok"] is True
+        assert sum(netvisor.request_log.counts().values()) >= 1
