@@ -6,15 +6,21 @@ seeded data, the secrets pointing at them and the operator mapping. ``make demo`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sandbox.aws import LocalAws
 from sandbox.invoke import FunctionSpec, InvokeResult, run_function
-from sandbox.netvisor import NetvisorSimulator
+from sandbox.netvisor import Company, NetvisorSimulator
 from sandbox.netvisor import sandbox_credentials as netvisor_secret
 from sandbox.severa import SeveraSimulator, build_state
 from sandbox.severa import sandbox_credentials as severa_secret
 from sandbox.template import Resolver
+
+#: The operator mapping the sandbox deploys (as the SSM parameter the template names).
+SANDBOX_MAPPING = Path(__file__).resolve().parent / "mapping.yaml"
+#: Dimension headers the simulated Netvisor company has (they are made by hand in Netvisor).
+SANDBOX_DIMENSION_NAMES = ("Projekti", "Kustannuspaikka", "Liiketoimintayksikkö")
 
 # Credentials for the sandbox only: they open nothing but the local simulators.
 SANDBOX_SEVERA_SECRET = {"api_key": "sandbox-severa-api-key", "endpoint": "http://127.0.0.1:9/severa"}
@@ -58,7 +64,8 @@ class Sandbox:
             hour_entries=self.size.hour_entries,
         )
         self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()
-        self.netvisor = NetvisorSimulator().start()
+        self.netvisor = NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]).start()
+        self.aws.put_parameter(self.aws.parameter("MappingParameterName"), SANDBOX_MAPPING.read_text("utf-8"))
         self.aws.put_secret(self.aws.parameter("SeveraSecretName"), severa_secret(self.severa))
         self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), netvisor_secret(self.netvisor))
         return self
