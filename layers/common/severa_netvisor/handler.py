@@ -1,0 +1,199 @@
+"""The handler factory: ``functions/<transfer>/app.py`` is three lines.
+
+    from severa_netvisor.handler import make_handler
+    from severa_netvisor.transfers.customers import build_transfer
+    lambda_handler = make_handler(build_transfer)
+
+The event is what the EventBridge Scheduler sends: the schedule's ``Input`` JSON, which may carry the
+scheduler's context attributes (``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>``)
+and the run options ``dry_run``, ``since`` and ``full_resync``. A bad event fails the invocation with
+a message naming the bad field.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from severa_netvisor.engine import Engine, EngineOptions, RunRequest, Transfer
+from severa_netvisor.errors import ConfigurationError, IntegrationError
+from severa_netvisor.failures import FailureQueue
+from severa_netvisor.observability import logger, metrics
+from severa_netvisor.settings import Settings, get_settings
+from severa_netvisor.state import StateStore
+
+#: Times written without a zone (``"since": "2026-01-01"``) are Finnish office time.
+LOCAL_ZONE_NAME = "Europe/Helsinki"
+
+
+class InvalidEventError(IntegrationError):
+    """The scheduler event (or a manual invocation's payload) is not a valid run request."""
+
+    system = "event"
+
+
+def _local_zone() -> Any:
+    try:
+        return ZoneInfo(LOCAL_ZONE_NAME)
+    except ZoneInfoNotFoundError:  # a runtime without tz data: UTC is the honest fallback
+        return UTC
+
+
+class RunEvent(BaseModel):
+    """The run request in the scheduler's ``Input``; unknown keys are refused (they are usually typos)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    dry_run: bool = Field(default=False, validation_alias=AliasChoices("dry_run", "dryRun", "DryRun"))
+    since: datetime | None = Field(default=None, validation_alias=AliasChoices("since", "Since"))
+    full_resync: bool = Field(default=False, validation_alias=AliasChoices("full_resync", "fullResync", "FullResync"))
+    scheduled_time: datetime | None = Field(
+        default=None, validation_alias=AliasChoices("scheduled_time", "scheduledTime", "ScheduledTime")
+    )
+    execution_id: str | None = Field(
+        default=None, max_length=200, validation_alias=AliasChoices("execution_id", "executionId", "ExecutionId")
+    )
+    attempt_number: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("attempt_number", "attemptNumber", "AttemptNumber")
+    )
+
+    @field_validator("since", "scheduled_time", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("<aws."):  # a placeholder the scheduler did not fill (local invoke)
+                return None
+            if len(text) == 10:  # a date alone means its start, in office time
+                return datetime.combine(date.fromisoformat(text), time(0), tzinfo=_local_zone())
+            return text
+        return value
+
+    @field_validator("since", "scheduled_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=_local_zone())
+        return value
+
+    @field_validator("execution_id", "attempt_number", mode="before")
+    @classmethod
+    def _placeholder(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.startswith("<aws.") else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunEvent:
+        if self.full_resync and self.since is not None:
+            raise ValueError("give either 'since' or 'full_resync', not both")
+        return self
+
+
+def parse_event(event: Any) -> RunEvent:
+    """The run request in ``event``; raises InvalidEventError naming the bad field."""
+    if event is None or event == "":
+        return RunEvent()
+    if isinstance(event, str | bytes):
+        event = _json(event, "the event")
+    if isinstance(event, Mapping) and set(event) == {"Input"}:
+        # Some callers wrap the schedule's Input; unwrap it.
+        inner = event["Input"]
+        event = _json(inner, "'Input'") if isinstance(inner, str | bytes) else inner
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(f"The event must be a JSON object, not {type(event).__name__}.")
+    try:
+        return RunEvent.model_validate(dict(event))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in item["loc"]) or "(event)"
+            reason = "is not a known option" if item["type"] == "extra_forbidden" else item["msg"].lower()
+            problems.append(f"'{where}' {reason}")
+        allowed = "dry_run, since (ISO date or date-time), full_resync, scheduled_time, execution_id"
+        raise InvalidEventError(f"Invalid run event: {'; '.join(problems)}. Allowed: {allowed}.") from None
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise InvalidEventError(f"{what} is not JSON: {error.msg} at position {error.pos}.") from None
+
+
+def run_request(event: RunEvent, context: LambdaContext | None) -> RunRequest:
+    request_id = getattr(context, "aws_request_id", None)
+    return RunRequest(
+        run_id=str(request_id or uuid.uuid4()),
+        dry_run=event.dry_run,
+        since=event.since,
+        full_resync=event.full_resync,
+        execution_id=event.execution_id,
+        scheduled_time=event.scheduled_time,
+    )
+
+
+TransferFactory = Callable[[Settings], Transfer[Any]]
+Handler = Callable[[Any, LambdaContext], dict[str, Any]]
+
+
+def make_handler(
+    build_transfer: TransferFactory,
+    *,
+    settings: Settings | None = None,
+    options: EngineOptions | None = None,
+) -> Handler:
+    """A Lambda handler that runs ``build_transfer(settings)`` through the engine.
+
+    The transfer and the AWS clients are built on the first invocation and kept for warm ones.
+    """
+    built: dict[str, Engine] = {}
+
+    def engine() -> Engine:
+        if "engine" not in built:
+            current = settings or get_settings()
+            if not current.failed_records_queue_url:
+                raise ConfigurationError(
+                    "FAILED_RECORDS_QUEUE_URL is not set: the function needs the failed-records queue."
+                )
+            built["engine"] = Engine(
+                build_transfer(current),
+                state=StateStore(current.state_table_name),
+                failure_queue=FailureQueue(current.failed_records_queue_url),
+                margin_seconds=current.time_budget_margin_seconds,
+                options=options,
+            )
+        return built["engine"]
+
+    @logger.inject_lambda_context(clear_state=True)
+    def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+        run_event = parse_event(event)
+        request = run_request(run_event, context)
+        logger.info(
+            "run requested",
+            extra={
+                "dry_run": request.dry_run,
+                "since": request.since.isoformat() if request.since else None,
+                "full_resync": request.full_resync,
+                "execution_id": request.execution_id,
+                "scheduled_time": request.scheduled_time.isoformat() if request.scheduled_time else None,
+            },
+        )
+        try:
+            summary = engine().run(request, context)
+        finally:
+            # A dry run (or a failed start) has no metrics; flushing nothing only warns.
+            if metrics.metric_set:
+                metrics.flush_metrics()
+            else:
+                metrics.clear_metrics()
+        result = summary.as_dict()
+        result["execution_id"] = request.execution_id
+        return result
+
+    return lambda_handler
