@@ -256,7 +256,13 @@ class Rig:
     transfer: ThingTransfer
     state: StateStore
     queue_url: str
-    options: EngineOptions = field(default_factory=lambda: EngineOptions(queue_size=4, bookkeeping_workers=3))
+    # Each rig gets its own shared-lease name: the state table is shared by the whole session and a
+    # crash test leaves its leases behind on purpose.
+    options: EngineOptions = field(
+        default_factory=lambda: EngineOptions(
+            queue_size=4, bookkeeping_workers=3, shared_lease=f"netvisor-{uuid.uuid4().hex[:8]}"
+        )
+    )
     margin_seconds: float = 30.0
     #: Target records that existed before any run (matched, never created).
     target_preexisting: set[str] = field(default_factory=set)

@@ -302,6 +302,25 @@ def test_a_dry_run_takes_no_lease_and_runs_while_a_real_run_holds_it(rig: Rig) -
     assert rig.target.creates == {}
 
 
+def test_a_run_of_another_transfer_holding_netvisor_keeps_this_one_out(rig: Rig) -> None:
+    """Netvisor refuses overlapping requests to one company, so different transfers never overlap."""
+    seed(rig.source, 2)
+    shared = rig.options.shared_lease
+    assert shared
+    other = rig.state.acquire_lease(shared, "a-run-of-the-invoices-transfer", 600)
+    assert other is not None
+    busy = rig.run()
+    assert busy.lease_busy
+    assert busy.stopped_early == f"another run holds the '{shared}' lease"
+    assert rig.target.creates == {}
+    # The transfer's own lease was given back, so it does not block its next run.
+    assert rig.state.lease_holder(rig.transfer.name) is None
+    assert rig.state.release_lease(other)
+    done = rig.run()
+    assert not done.lease_busy
+    assert done.created == 2
+
+
 def test_two_overlapping_runs_give_one_runs_work(rig: Rig) -> None:
     ids = seed(rig.source, 5)
     second_done = threading.Event()

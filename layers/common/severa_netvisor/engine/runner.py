@@ -84,6 +84,10 @@ class EngineOptions:
     #: The lease outlives the Lambda's own deadline by this much, then a crashed run's lease expires.
     lease_slack_seconds: float = 60.0
     lease_seconds_without_context: float = 900.0
+    #: A second lease every run also holds. Netvisor refuses overlapping requests to one company,
+    #: and every transfer talks to Netvisor, so runs of *different* transfers must not overlap
+    #: either (each function has its own process and its own client lock). None: no shared lease.
+    shared_lease: str | None = "netvisor-company"
     #: A dry run's plan in the returned summary stays well under Lambda's 6 MB response limit;
     #: every plan item is also logged.
     plan_limit: int = 200
@@ -255,28 +259,23 @@ class _Run:
         started = time.monotonic()
         logger.append_keys(run_id=self.request.run_id, transfer=self.t.name)
         try:
-            lease: Lease | None = None
+            leases: list[Lease] = []
             if not self.dry:
-                lease = self.state.acquire_lease(self.t.name, self.request.run_id, self._lease_seconds())
-                if lease is None:
-                    holder = self.state.lease_holder(self.t.name)
-                    logger.warning(
-                        "another run holds the lease; this run does nothing",
-                        extra={
-                            "holder": holder.owner if holder else None,
-                            "expires_at": holder.expires_at if holder else None,
-                        },
-                    )
-                    self.summary.lease_busy = True
-                    self.summary.stopped_early = "another run holds the lease"
-                    return self._finish(started)
+                names = [self.t.name, *([self.options.shared_lease] if self.options.shared_lease else [])]
+                for name in names:
+                    lease = self.state.acquire_lease(name, self.request.run_id, self._lease_seconds())
+                    if lease is None:
+                        self._release_all(leases)
+                        self._report_busy(name)
+                        return self._finish(started)
+                    leases.append(lease)
             try:
                 self._process()
             except Exception:
-                self._release(lease)
+                self._release_all(leases)
                 raise
             # A crash (BaseException) skips the release on purpose: the lease expires, as after a real one.
-            self._release(lease)
+            self._release_all(leases)
             return self._finish(started)
         finally:
             logger.remove_keys(["run_id", "transfer"])
@@ -728,6 +727,25 @@ class _Run:
         if remaining is None:
             return self.options.lease_seconds_without_context
         return remaining + self.options.lease_slack_seconds
+
+    def _report_busy(self, name: str) -> None:
+        holder = self.state.lease_holder(name)
+        own = name == self.t.name
+        logger.warning(
+            "another run holds the lease; this run does nothing" if own
+            else "another transfer is using Netvisor; this run does nothing",
+            extra={
+                "lease": name,
+                "holder": holder.owner if holder else None,
+                "expires_at": holder.expires_at if holder else None,
+            },
+        )
+        self.summary.lease_busy = True
+        self.summary.stopped_early = "another run holds the lease" if own else f"another run holds the '{name}' lease"
+
+    def _release_all(self, leases: list[Lease]) -> None:
+        for lease in reversed(leases):
+            self._release(lease)
 
     def _release(self, lease: Lease | None) -> None:
         if lease is None:
