@@ -22,6 +22,9 @@ SANDBOX_MAPPING = Path(__file__).resolve().parent / "mapping.yaml"
 #: Dimension headers the simulated Netvisor company has (they are made by hand in Netvisor).
 SANDBOX_DIMENSION_NAMES = ("Projekti", "Kustannuspaikka", "Liiketoimintayksikkö")
 
+#: Netvisor payroll record types the sandbox company has (normal hours, overtime 50 % and 100 %).
+SANDBOX_RECORD_TYPES = {"11", "12", "13"}
+
 # Credentials for the sandbox only: they open nothing but the local simulators.
 SANDBOX_SEVERA_SECRET = {"api_key": "sandbox-severa-api-key", "endpoint": "http://127.0.0.1:9/severa"}
 SANDBOX_NETVISOR_SECRET = {
@@ -65,6 +68,8 @@ class Sandbox:
         )
         self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()
         self.netvisor = NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]).start()
+        # Record types (collector ratios) the sandbox mapping's hours section names.
+        self.netvisor.company.state.collector_ratios |= SANDBOX_RECORD_TYPES
         self.aws.put_parameter(self.aws.parameter("MappingParameterName"), SANDBOX_MAPPING.read_text("utf-8"))
         self.aws.put_secret(self.aws.parameter("SeveraSecretName"), severa_secret(self.severa))
         self.aws.put_secret(self.aws.parameter("NetvisorSecretName"), netvisor_secret(self.netvisor))

@@ -24,8 +24,8 @@ CENT = Decimal("0.01")
 #: Default "today" of the seeded world: after the 1.1.2026 change to 13.5 %.
 ANCHOR = date(2026, 10, 30)
 
-# Business-ID and reference-number check digits. Private on purpose: severa_netvisor.finnish is
-# being written in parallel; the two will be merged.
+# Business-ID and reference-number check digits, written independently of severa_netvisor.finnish
+# on purpose: seeded data must not share a bug with the validation it is used to test.
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
 
