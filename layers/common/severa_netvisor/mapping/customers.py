@@ -1,0 +1,390 @@
+"""Severa account (customer card, addresses, contacts) -> Netvisor customer: pure conversion and checks.
+
+Nothing here does I/O. ``map_customer`` turns one ``CustomerDetails`` into a ``MappedCustomer``, or
+raises ``CustomerValidationError`` listing every problem found, each naming the field and the fix,
+so an operator can correct the Severa card in one go.
+
+Where the values come from (reference/finland.md §1, §2, §6):
+- business ID: Severa has no field of its own for it; ``VatNumber`` holds either the Y-tunnus or the
+  FI VAT number. Both are normalised to ``NNNNNNN-C`` with the check digit verified. A foreign VAT
+  number (another country's prefix) is passed on as it is, unchecked.
+- customer number: Severa's ``Number`` becomes Netvisor's customer code (``internalidentifier``);
+  the official integration needs it numeric without a leading zero.
+- e-invoice address and operator go together; an OVT address also becomes the organisation unit number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from severa_netvisor.errors import IntegrationError
+from severa_netvisor.finnish import FinnishValidationError, normalize_business_id, validate_einvoice_address
+from severa_netvisor.netvisor import xmlbuild
+from severa_netvisor.netvisor.models import CustomerInput
+from severa_netvisor.severa.models import Contact, CustomerDetails
+
+__all__ = [
+    "CustomerMatchConflict",
+    "CustomerValidationError",
+    "MappedCustomer",
+    "NetvisorCustomerRef",
+    "business_id_of",
+    "describe_account",
+    "find_existing_customer",
+    "invoicing_language",
+    "map_customer",
+    "validate_customer_number",
+]
+
+#: Severa language code (its first part) -> Netvisor ``invoicinglanguage`` (Netvisor writes Swedish as SE).
+_LANGUAGES = {"fi": "FI", "en": "EN", "sv": "SE", "se": "SE"}
+_FOREIGN_VAT = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,13}")
+_OPERATOR = re.compile(r"[0-9A-Z]{4,35}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL_TYPES = {"emailaddress", "email"}
+_PHONE_TYPES = {"mobilephone", "phone", "phonenumber", "workphone"}
+
+
+class CustomerValidationError(IntegrationError):
+    """A Severa account cannot become a Netvisor customer as it is; the message says what to fix."""
+
+    system = "validation"
+    retryable = False
+
+    def __init__(self, account: str, problems: list[str]):
+        super().__init__(f"{account}: " + "; ".join(problems))
+        self.account = account
+        self.problems = list(problems)
+        self.args = (account, self.problems)  # survives pickling
+
+
+@dataclass(frozen=True)
+class MappedCustomer:
+    """What the customers transfer sends for one Severa account."""
+
+    account_guid: str
+    #: "Severa account 'Name' (number 10001)": how messages name the record.
+    label: str
+    customer: CustomerInput
+    #: Netvisor customer code (the Severa customer number), if the account has one.
+    number: str | None
+    #: Normalised Finnish business ID (``NNNNNNN-C``) or a foreign VAT number; None when absent.
+    business_id: str | None
+    #: Severa's payment term in days. Not sent yet: the Netvisor client has no ``defaultpaymentterm``.
+    payment_term_days: int | None
+
+    def preview(self) -> str:
+        """The customer.nv request body this mapping produces (also what the content hash covers)."""
+        return xmlbuild.build_customer(self.customer).decode("utf-8")
+
+    def summary(self) -> Mapping[str, str]:
+        c = self.customer
+        fields = {
+            "name": c.name,
+            "number": self.number or "",
+            "business_id": self.business_id or "",
+            "finvoice_address": c.finvoice_address or "",
+            "finvoice_operator": c.finvoice_router_code or "",
+            "language": c.invoicing_language or "",
+            "payment_term_days": "" if self.payment_term_days is None else str(self.payment_term_days),
+            "active": "" if c.is_active is None else str(c.is_active).lower(),
+        }
+        return {key: value for key, value in fields.items() if value}
+
+
+def describe_account(details: CustomerDetails) -> str:
+    customer = details.customer
+    name = (customer.name or "").strip() or "(no name)"
+    number = f"number {customer.number}" if customer.number is not None else "no number"
+    return f"Severa account '{name}' ({number}, GUID {customer.guid})"
+
+
+def validate_customer_number(value: int | str | None) -> str | None:
+    """Netvisor customer code from Severa's customer number: digits only, no leading zero.
+
+    Returns None when the account has no number. Raises ``FinnishValidationError`` otherwise.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text == "":
+        return None
+    fix = "Give the account a customer number of digits only that does not start with 0 (e.g. 10001) in Severa"
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise FinnishValidationError("customer number", f"'{text}' is not numeric", fix)
+    if text.startswith("0"):
+        raise FinnishValidationError(
+            "customer number", f"'{text}' starts with 0, which the Netvisor integration does not accept", fix
+        )
+    return text
+
+
+def business_id_of(vat_number: str | None) -> str | None:
+    """The business ID carried by Severa's ``VatNumber``: ``NNNNNNN-C`` (checked) or a foreign VAT number."""
+    if vat_number is None or not vat_number.strip():
+        return None
+    compact = re.sub(r"\s+", "", vat_number).upper()
+    if compact[:2].isalpha() and compact[:2] != "FI":
+        if not _FOREIGN_VAT.fullmatch(compact):
+            raise FinnishValidationError(
+                "VAT number",
+                f"'{vat_number}' is not a VAT number",
+                "Correct the VAT number on the Severa customer card",
+            )
+        return compact
+    return normalize_business_id(vat_number, "business ID (Severa VAT number field)")
+
+
+def invoicing_language(code: str | None) -> str | None:
+    """Netvisor invoicing language for Severa's language code; None when the account has none."""
+    if code is None or not code.strip():
+        return None
+    key = code.strip().lower().replace("_", "-").split("-")[0]
+    if key not in _LANGUAGES:
+        raise FinnishValidationError(
+            "language",
+            f"'{code}' is not a language Netvisor invoices in (Finnish, Swedish, English)",
+            "Set the account's language to Finnish, Swedish or English in Severa",
+        )
+    return _LANGUAGES[key]
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None
+
+
+def _contact_person(contacts: list[Contact]) -> tuple[str | None, str | None, str | None]:
+    """Name, e-mail and phone of the first active contact (by name, so the choice is stable)."""
+    active = sorted(
+        (c for c in contacts if c.is_active),
+        key=lambda c: ((c.last_name or "").casefold(), (c.first_name or "").casefold(), c.guid or ""),
+    )
+    if not active:
+        return None, None, None
+    contact = active[0]
+    name = " ".join(part for part in (_text(contact.first_name), _text(contact.last_name)) if part) or None
+    email = phone = None
+    for method in contact.communication_methods:
+        if method.is_forbidden_to_use or not _text(method.value):
+            continue
+        kind = (method.type or "").strip().lower()
+        if email is None and kind in _EMAIL_TYPES:
+            email = _text(method.value)
+        elif phone is None and kind in _PHONE_TYPES:
+            phone = _text(method.value)
+    return name, email, phone
+
+
+def _finvoice(
+    address: str | None, operator: str | None, problems: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    """E-invoice address, operator and (for an OVT address) the organisation unit number."""
+    address, operator = _text(address), _text(operator)
+    if address is None and operator is None:
+        return None, None, None
+    if address is None:
+        problems.append(
+            "e-invoice address: missing while the e-invoice operator is set. "
+            "Fill in the e-invoice address (OVT code or IBAN) or clear the operator in Severa"
+        )
+        return None, None, None
+    try:
+        address = validate_einvoice_address(address)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+        return None, None, None
+    if operator is None:
+        problems.append(
+            "e-invoice operator: missing while the e-invoice address is set. "
+            "Fill in the operator ID (e.g. 003721291126 or NDEAFIHH) in Severa"
+        )
+        return None, None, None
+    compact = re.sub(r"\s+", "", operator).upper()
+    if not _OPERATOR.fullmatch(compact):
+        problems.append(
+            f"e-invoice operator: '{operator}' is not an operator ID (4-35 letters or digits). "
+            "Correct the operator on the Severa customer card"
+        )
+        return None, None, None
+    unit = address if address.startswith("0037") else None
+    return address, compact, unit
+
+
+def map_customer(details: CustomerDetails) -> MappedCustomer:
+    """The Netvisor customer for one Severa account; raises ``CustomerValidationError`` listing every problem."""
+    customer = details.customer
+    label = describe_account(details)
+    problems: list[str] = []
+
+    name = _text(customer.name)
+    if name is None:
+        problems.append("name: missing. Give the account a name in Severa")
+
+    number: str | None = None
+    try:
+        number = validate_customer_number(customer.number)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+
+    business_id: str | None = None
+    try:
+        business_id = business_id_of(customer.vat_number)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+
+    language: str | None = None
+    try:
+        language = invoicing_language(customer.language_code)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+
+    payment_term = customer.payment_term
+    if payment_term is not None and not 0 <= payment_term <= 365:
+        problems.append(
+            f"payment term: {payment_term} days is outside 0-365. Correct the account's payment term in Severa"
+        )
+
+    finvoice_address, operator, unit = _finvoice(customer.e_invoice_address, customer.e_invoice_operator, problems)
+
+    email = _text(customer.email)
+    if email is not None and not _EMAIL.fullmatch(email):
+        problems.append(f"e-mail: '{email}' is not an e-mail address. Correct it on the Severa customer card")
+        email = None
+
+    if problems:
+        raise CustomerValidationError(label, problems)
+    assert name is not None
+
+    billing = details.billing_address
+    contact_name, contact_email, contact_phone = _contact_person(details.contacts)
+    country = _text(billing.country_code) if billing else None
+    input_ = CustomerInput(
+        name=name,
+        code=number,
+        business_id=business_id,
+        organization_unit_number=unit,
+        street_address=_text(billing.addressline) if billing else None,
+        additional_address_line=_text(billing.addressline2) if billing else None,
+        city=_text(billing.city) if billing else None,
+        post_number=_text(billing.postal_code) if billing else None,
+        country=country.upper() if country else None,
+        phone_number=_text(billing.phone) if billing else None,
+        email=email,
+        home_page_uri=_text(customer.website),
+        is_active=customer.is_active,
+        # E-mail invoicing only for customers who cannot take e-invoices (finland.md §6).
+        email_invoicing_address=email if finvoice_address is None else None,
+        finvoice_address=finvoice_address,
+        finvoice_router_code=operator,
+        contact_person=contact_name,
+        contact_person_email=contact_email,
+        contact_person_phone=contact_phone,
+        invoicing_language=language,
+    )
+    return MappedCustomer(
+        account_guid=customer.guid or "",
+        label=label,
+        customer=input_,
+        number=number,
+        business_id=business_id,
+        payment_term_days=payment_term,
+    )
+
+
+# ------------------------------------------------------------------ matching existing Netvisor customers
+
+
+class CustomerMatchConflict(IntegrationError):
+    """The natural keys of a Severa account point at more than one Netvisor customer: never guess."""
+
+    system = "netvisor"
+    retryable = False
+
+
+@dataclass(frozen=True)
+class NetvisorCustomerRef:
+    """One row of Netvisor's customer list, with the business ID normalised for comparison."""
+
+    netvisor_key: int
+    name: str
+    code: str
+    business_id: str
+
+    @classmethod
+    def of(cls, netvisor_key: int, name: str, code: str, business_id: str) -> NetvisorCustomerRef:
+        return cls(netvisor_key, name.strip(), code.strip(), comparable_business_id(business_id))
+
+    def describe(self) -> str:
+        number = f"customer number {self.code}" if self.code else "no customer number"
+        return f"Netvisor customer {self.netvisor_key} '{self.name}' ({number})"
+
+
+def comparable_business_id(value: str | None) -> str:
+    """A business ID in the form used for comparison: ``NNNNNNN-C`` when valid, else compacted capitals."""
+    if not value or not value.strip():
+        return ""
+    try:
+        return business_id_of(value) or ""
+    except FinnishValidationError:
+        return re.sub(r"\s+", "", value).upper()
+
+
+def _describe_all(refs: Iterable[NetvisorCustomerRef]) -> str:
+    return ", ".join(ref.describe() for ref in sorted(refs, key=lambda r: r.netvisor_key))
+
+
+def find_existing_customer(
+    mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef], match_order: Sequence[str]
+) -> int | None:
+    """The Netvisor key of the customer ``mapped`` already is in Netvisor, by the natural keys, or None.
+
+    ``match_order`` is the operator's ``customers.match_order``; ``netvisor_key`` (the key stored in
+    the ledger by an earlier transfer) is the engine's business and is passed over here. The first
+    key that finds anything decides; more than one customer for it is a conflict, and so is a later
+    key that finds only some *other* customer (e.g. the number matches one customer and the business
+    ID another). A customer found by business ID whose customer number differs from the account's is
+    another customer record, not this one: with number matching on, that is a conflict too.
+    """
+    found: list[tuple[str, list[NetvisorCustomerRef]]] = []
+    for key in match_order:
+        if key == "customer_number" and mapped.number:
+            hits = [c for c in customers if c.code == mapped.number]
+            found.append((f"customer number {mapped.number}", hits))
+        elif key == "business_id" and mapped.business_id:
+            hits = [c for c in customers if c.business_id and c.business_id == mapped.business_id]
+            found.append((f"business ID {mapped.business_id}", hits))
+    decided: NetvisorCustomerRef | None = None
+    decided_by = ""
+    for by, hits in found:
+        if not hits:
+            continue
+        if decided is None:
+            if len(hits) > 1:
+                raise CustomerMatchConflict(
+                    f"{mapped.label}: {by} matches {len(hits)} Netvisor customers ({_describe_all(hits)}); "
+                    "nothing was changed. Make the match unique in Netvisor (merge or deactivate the extra "
+                    "customer, or correct its number / business ID)"
+                )
+            decided, decided_by = hits[0], by
+        elif decided not in hits:
+            raise CustomerMatchConflict(
+                f"{mapped.label}: {decided_by} matches {decided.describe()} but {by} matches "
+                f"{_describe_all(hits)}; nothing was changed. Correct the number or business ID in Severa or "
+                "Netvisor so that both point at the same customer"
+            )
+    if decided is None:
+        return None
+    numbers_matter = "customer_number" in match_order and mapped.number
+    if numbers_matter and decided.code and decided.code != mapped.number:
+        raise CustomerMatchConflict(
+            f"{mapped.label}: {decided_by} matches {decided.describe()}, whose customer number is not "
+            f"{mapped.number}; nothing was changed. If it is the same customer, give the Severa account the "
+            f"number {decided.code} (or the Netvisor customer the number {mapped.number}); if not, correct the "
+            "business ID"
+        )
+    return decided.netvisor_key
