@@ -33,6 +33,14 @@ from severa_netvisor.state import StateStore
 LOCAL_ZONE_NAME = "Europe/Helsinki"
 
 
+class RunStoppedByError(IntegrationError):
+    """A run checkpointed and stopped because of an error someone must see (credentials, quota,
+    configuration, a system down). Raised after the summary is logged, so the invocation fails and
+    the function's Errors alarm fires."""
+
+    system = "engine"
+
+
 class InvalidEventError(IntegrationError):
     """The scheduler event (or a manual invocation's payload) is not a valid run request."""
 
@@ -194,6 +202,12 @@ def make_handler(
                 metrics.clear_metrics()
         result = summary.as_dict()
         result["execution_id"] = request.execution_id
+        if summary.stopped_by_error and not summary.dry_run:
+            logger.error("run stopped by an error; progress is checkpointed", extra={"summary": result})
+            raise RunStoppedByError(
+                f"The {summary.transfer} run stopped: {summary.stopped_early}. Work done before it is saved "
+                "and the next run continues from there once the cause is fixed."
+            )
         return result
 
     return lambda_handler

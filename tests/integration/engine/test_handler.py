@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from severa_netvisor.errors import ConfigurationError
-from severa_netvisor.handler import InvalidEventError, make_handler
+from severa_netvisor.handler import InvalidEventError, RunStoppedByError, make_handler
 from severa_netvisor.observability import metrics
 from severa_netvisor.settings import Settings
 
 from sandbox.aws import LocalAws
-from tests.integration.engine.doubles import FakeContext, Rig, make_rig, seed
+from tests.integration.engine.doubles import FakeContext, QuotaExhausted, Rig, make_rig, seed
 
 
 @pytest.fixture
@@ -81,3 +81,14 @@ def test_a_bad_event_fails_the_invocation_with_the_reason(rig: Rig, local_aws: L
 def test_a_missing_queue_url_is_a_configuration_error(rig: Rig, local_aws: LocalAws) -> None:
     with pytest.raises(ConfigurationError, match="FAILED_RECORDS_QUEUE_URL"):
         _handler(rig, local_aws, failed_records_queue_url="")({}, FakeContext())
+
+
+def test_a_run_stopped_by_an_error_fails_the_invocation_after_checkpointing(rig: Rig, local_aws: LocalAws) -> None:
+    """Quota, credentials, configuration: the run saves its work, then fails so the Errors alarm fires."""
+    seed(rig.source, 6)  # two pages of three
+    rig.source.fail_after_pages = (1, QuotaExhausted("Severa API quota exhausted for today"))
+    handler = _handler(rig, local_aws)
+    with pytest.raises(RunStoppedByError, match="QuotaExhausted: Severa API quota exhausted"):
+        handler({}, FakeContext())
+    assert len(rig.target.creates) == 3, "the first page's work is done and kept"
+    assert rig.state.read_cursor(rig.transfer.name).cursor is not None, "and checkpointed"

@@ -337,7 +337,7 @@ class _Run:
             info = _describe(error)
             if not isinstance(error, IntegrationError):
                 logger.exception("reading the source failed unexpectedly")
-            self._stop(f"{info.error_class}: {info.message}", remote_text=info.remote_text)
+            self._stop(f"{info.error_class}: {info.message}", remote_text=info.remote_text, error=info.error_class)
 
     def _take_page(self, page: Sequence[SourceRecord]) -> bool:
         if self._should_stop():
@@ -370,7 +370,7 @@ class _Run:
         except Exception as error:
             if stops_run(error):
                 # Records already prepared still go to the target; nothing new is taken.
-                self._stop(f"{_describe(error).error_class}: {error}")
+                self._stop(f"{_describe(error).error_class}: {error}", error=_describe(error).error_class)
                 return
             self._fail(seq, record, "prepare", error, entry)
             return
@@ -482,7 +482,9 @@ class _Run:
             return
         except Exception as error:
             if stops_run(error):
-                self._stop(f"{_describe(error).error_class}: {error}", halt_writes=True)
+                self._stop(
+                    f"{_describe(error).error_class}: {error}", halt_writes=True, error=_describe(error).error_class
+                )
                 return
             self._submit(self._fail, work.seq, record, step, error, work.entry)
             return
@@ -584,7 +586,7 @@ class _Run:
         except Exception as error:
             if stops_run(error):
                 # The ledger still owes the write-back; the record stays ahead of the cursor.
-                self._stop(f"{_describe(error).error_class}: {error}")
+                self._stop(f"{_describe(error).error_class}: {error}", error=_describe(error).error_class)
                 return
             self._fail(seq, record, "after_write", error, entry, target_key=target_key)
             return
@@ -687,11 +689,14 @@ class _Run:
     def _defer(self, record: SourceRecord, reason: str) -> None:
         logger.warning("record left for the next run", extra={"source_id": record.ref.id, "reason": reason})
 
-    def _stop(self, reason: str, *, halt_writes: bool = False, remote_text: str | None = None) -> None:
+    def _stop(
+        self, reason: str, *, halt_writes: bool = False, remote_text: str | None = None, error: str | None = None
+    ) -> None:
         with self.lock:
             first = self.summary.stopped_early is None
             if first:
                 self.summary.stopped_early = reason
+                self.summary.stopped_by_error = error
         if first:
             logger.warning("run stopping early", extra={"reason": reason, "remote_text": remote_text})
         self.stopping.set()

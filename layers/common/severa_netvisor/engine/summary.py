@@ -46,6 +46,9 @@ class RunSummary:
     failures_not_queued: int = 0
     failures_by_reason: dict[str, int] = field(default_factory=dict)
     stopped_early: str | None = None
+    #: The error class when an error (not the time budget, not a busy lease) stopped the run: the
+    #: handler then fails the invocation, so the function's Errors alarm tells someone.
+    stopped_by_error: str | None = None
     #: True when another run held the lease and this one did nothing.
     lease_busy: bool = False
     cursor_before: Cursor | None = None

@@ -80,9 +80,11 @@ def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_
 
 def test_a_missing_dimension_header_is_a_clear_failure_and_nothing_is_written(local_aws: LocalAws) -> None:
     with running_systems(local_aws, "dimensions", dimension_names=("Projekti", "Liiketoimintayksikkö")) as systems:
-        result = systems.run()
-        reason = result["stopped_early"]
-        assert reason is not None
+        # The invocation fails (so the function's Errors alarm fires) with the reason and the fix.
+        outcome = systems.invoke()
+        assert outcome.error is not None
+        assert outcome.error["errorType"] == "RunStoppedByError"
+        reason = outcome.error["errorMessage"]
         assert "ConfigurationError" in reason
         assert "'Kustannuspaikka' (dimensions.cost_centre)" in reason
         assert systems.netvisor_posts() == 0
