@@ -1,14 +1,17 @@
 """`make demo`: the main job on the built-in sandbox, end to end, with no AWS account and no Docker.
 
-Starts local AWS (moto) with the template's resources and the simulators, puts the sandbox
-secrets in place, then runs each function the way its schedule would (through the local invoke
-runner) and prints what happened.
+Starts local AWS (moto) with the template's resources, the Severa simulator seeded with a small
+Finnish company's data and the Netvisor simulator, puts the sandbox secrets and mapping in place,
+then runs each function the way its schedule would (through the local invoke runner: a child
+process with the template's environment) and prints what happened.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +19,86 @@ from sandbox.environment import Sandbox
 from sandbox.invoke import function_spec
 from sandbox.template import REPO_ROOT
 
-#: The functions the demo runs, in the order a real deployment's schedules would bring them.
-DEMO_FUNCTIONS = ["check_connections"]
+
+@dataclass(frozen=True)
+class Step:
+    function: str
+    title: str
+    #: Something that happens in the world before the run (e.g. a payment arrives in Netvisor).
+    before: Callable[[Sandbox], str] | None = None
+
+
+STEPS = [
+    Step("check_connections", "Can we reach Severa and Netvisor with the stored credentials?"),
+    Step("customers", "Severa accounts -> Netvisor customers"),
+    Step("products", "Severa products and work types -> Netvisor products"),
+    Step("dimensions", "Severa projects, business units, cost centres -> Netvisor dimensions"),
+    Step("customers", "Second run with nothing changed: no Netvisor writes"),
+]
 
 
 def _event(name: str) -> dict[str, Any]:
-    path = Path(REPO_ROOT / "events" / f"{name}.json")
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(Path(REPO_ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
     return loaded
+
+
+def _brief(result: Any) -> str:
+    if not isinstance(result, dict):
+        return json.dumps(result, ensure_ascii=False)
+    if "checks" in result:
+        return "\n".join(f"  {c['system']}: {'ok' if c['ok'] else 'FAILED'} - {c['message']}" for c in result["checks"])
+    keys = ("fetched", "created", "updated", "adopted", "skipped", "failed", "written_back", "stopped_early")
+    line = ", ".join(f"{key} {result.get(key)}" for key in keys if result.get(key) not in (None, 0))
+    reasons = result.get("failures_by_reason") or {}
+    extra = "".join(f"\n  failed: {count} x {reason}" for reason, count in reasons.items())
+    return f"  {line or 'nothing to do'} ({result.get('duration_seconds', 0):.1f} s){extra}"
+
+
+def _netvisor_counts(sandbox: Sandbox) -> str:
+    assert sandbox.netvisor is not None
+    state = sandbox.netvisor.company.state
+    items = sum(len(header.items) for header in state.dimensions.values())
+    return (f"Netvisor now holds {len(state.customers)} customers, {len(state.products)} products, "
+            f"{items} dimension items, {len(state.invoices)} invoices, {len(state.payments)} payments, "
+            f"{len(state.workdays)} workdays")
+
+
+def _queued(sandbox: Sandbox) -> list[dict[str, Any]]:
+    sqs = sandbox.aws.client("sqs")
+    url = sandbox.aws.queue_url("FailedRecordsQueue")
+    found: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get("Messages", [])
+        if not batch:
+            return found
+        found.extend(json.loads(message["Body"]) for message in batch)
 
 
 def main() -> int:
     failures = 0
     with Sandbox() as sandbox:
-        print(f"Local AWS at {sandbox.aws.endpoint_url}; state table {sandbox.aws.table_name()}")
-        for name in DEMO_FUNCTIONS:
-            spec = function_spec(name, sandbox.resolver)
-            outcome = sandbox.invoke(spec, _event(name))
-            print(f"\n== {name} ({outcome.seconds:.1f} s): {'ok' if outcome.ok else 'FAILED'}")
-            print(json.dumps(outcome.result if outcome.ok else outcome.error, indent=2, ensure_ascii=False))
-            failures += 0 if outcome.ok else 1
+        assert sandbox.severa is not None
+        print(f"Sandbox: local AWS at {sandbox.aws.endpoint_url}, Severa simulator at {sandbox.severa.url}, "
+              f"Netvisor simulator at {sandbox.netvisor.url if sandbox.netvisor else '?'}")
+        for step in STEPS:
+            if step.before is not None:
+                print(f"\n-- {step.before(sandbox)}")
+            spec = function_spec(step.function, sandbox.resolver)
+            outcome = sandbox.invoke(spec, _event(step.function))
+            status = "ok" if outcome.ok else "FAILED"
+            print(f"\n== {step.function}: {step.title} [{status}, {outcome.seconds:.1f} s]")
+            if outcome.ok:
+                print(_brief(outcome.result))
+            else:
+                failures += 1
+                print(json.dumps(outcome.error, indent=2, ensure_ascii=False)[:4000])
+        print(f"\n{_netvisor_counts(sandbox)}")
+        queued = _queued(sandbox)
+        print(f"Failed-records queue: {len(queued)} message(s)")
+        for message in queued:
+            print(f"  [{message['transfer']}] {message['source']['type']} {message['source']['id']}: "
+                  f"{message['message']}")
+    print("\nDemo finished: " + ("every run succeeded." if not failures else f"{failures} run(s) FAILED."))
     return 1 if failures else 0
 
 
