@@ -1,0 +1,67 @@
+"""Which Severa invoices a run picks up: the ready status, per business unit, and sent ones since a date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from severa_netvisor.errors import ConfigurationError
+from severa_netvisor.state import StateStore
+from severa_netvisor.transfers.invoices import InvoicesTransfer
+
+from sandbox.aws import LocalAws
+from sandbox.environment import SANDBOX_DIMENSION_NAMES
+from sandbox.netvisor import Company, NetvisorSimulator
+from sandbox.severa import SeveraSimulator, build_state
+from sandbox.severa.seed import PAID_STATUS, READY_STATUS, SENT_STATUS
+from tests.integration.transfers.invoices import world
+
+
+@pytest.fixture(scope="module")
+def sims() -> Iterator[tuple[SeveraSimulator, NetvisorSimulator]]:
+    with (
+        SeveraSimulator(state=build_state(21, accounts=4, invoices=40, hour_entries=0)) as severa,
+        NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]) as netvisor,
+    ):
+        yield severa, netvisor
+
+
+def _picked(sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws, **mapping: Any) -> set[str]:
+    severa, netvisor = sims
+    context = world.context(severa, netvisor, world.mapping(**mapping))
+    transfer = InvoicesTransfer(context, StateStore(local_aws.table_name()))
+    return {record.ref.id for page in transfer.fetch_pages(None, full_resync=False) for record in page}
+
+
+def test_the_ready_status_is_picked_up(sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws) -> None:
+    ready = {guid for guid, r in sims[0].state.invoices.items() if r["InvoiceStatus"] == READY_STATUS}
+    assert ready
+    assert _picked(sims, local_aws) == ready
+
+
+def test_only_the_configured_business_units(
+    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
+) -> None:
+    # Every seeded invoice belongs to the head office; the Tampere unit has none of its own.
+    assert _picked(sims, local_aws, invoices={"business_units": ["Tampereen yksikkö"]}) == set()
+    assert _picked(sims, local_aws, invoices={"business_units": ["Pääkonttori"]}) == _picked(sims, local_aws)
+    with pytest.raises(ConfigurationError, match="Helsingin yksikkö"):
+        _picked(sims, local_aws, invoices={"business_units": ["Helsingin yksikkö"]})
+
+
+def test_sent_invoices_since_a_date_are_picked_up_as_well(
+    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
+) -> None:
+    state = sims[0].state
+    since = date(2026, 6, 1)
+    sent = {
+        guid
+        for guid, r in state.invoices.items()
+        if r["InvoiceStatus"] in (SENT_STATUS, PAID_STATUS) and r["Date"].date() >= since  # both are "sent"
+    }
+    assert sent
+    picked = _picked(sims, local_aws, invoices={"sent_since": since.isoformat()})
+    assert sent <= picked
+    assert picked - sent == _picked(sims, local_aws)

@@ -1,0 +1,183 @@
+"""Crash the invoices run between every pair of steps, run again: every invoice in Netvisor exactly once.
+
+A step is any call to Severa, Netvisor, the state table or the failed-records queue, made by the
+engine, this transfer or the customers transfer it calls. The crash comes before a call or after it
+(the call took effect, its answer is lost), as a BaseException nothing can tidy up after; every
+later step in any thread dies too. The re-run is a new process (a new transfer) with a later clock,
+so the crashed run's lease has expired. In process with the engine, against both simulators and moto.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from severa_netvisor.engine import Engine, EngineOptions, RunRequest
+from severa_netvisor.failures import FailureQueue
+from severa_netvisor.state import LedgerStatus, StateStore
+from severa_netvisor.transfers.customers import account_ref
+from severa_netvisor.transfers.invoices import InvoicesTransfer, invoice_ref
+
+from sandbox.aws import LocalAws
+from sandbox.environment import SANDBOX_DIMENSION_NAMES
+from sandbox.netvisor import Company, NetvisorSimulator
+from sandbox.netvisor.state import CompanyState
+from sandbox.severa import SeveraSimulator, build_state
+from sandbox.severa.seed import READY_STATUS, SENT_STATUS
+from sandbox.severa.state import SeveraState
+from tests.integration.transfers.invoices import world
+from tests.reliability.engine.test_crash_anywhere import Crashing, CrashPlan, SimulatedCrash
+
+MAX_STEPS = 400
+
+
+@dataclass
+class Case:
+    """Three ready invoices: an invoice, its credit note (matched once both exist), and a bad one."""
+
+    state: SeveraState
+    original: dict[str, Any]
+    credit: dict[str, Any]
+    bad: dict[str, Any]
+
+    @property
+    def good(self) -> list[dict[str, Any]]:
+        return [self.original, self.credit]
+
+
+def _case() -> Case:
+    for seed in range(1, 200):
+        state = build_state(seed, accounts=2, invoices=8, hour_entries=0, credit_note_share=0.4)
+        credits = [r for r in state.invoices.values() if r["IsCreditNote"]]
+        if not credits:
+            continue
+        credit = credits[0]
+        original = state.invoices[credit["ReimburseInvoiceGUID"]]
+        others = [r for r in state.invoices.values() if r not in (credit, original) and not r["IsCreditNote"]]
+        bad = others[0]
+        for record in state.invoices.values():
+            record["InvoiceStatus"] = READY_STATUS if record in (credit, original, bad) else "Luonnos"
+        reference = bad["ReferenceNumber"]
+        bad["ReferenceNumber"] = reference[:-1] + str((int(reference[-1]) + 1) % 10)
+        return Case(state, original, credit, bad)
+    raise AssertionError("no seed with a credit note")  # pragma: no cover
+
+
+@dataclass
+class Systems:
+    aws: LocalAws
+    severa: SeveraSimulator
+    netvisor: NetvisorSimulator
+
+
+@pytest.fixture(scope="module")
+def systems(local_aws: LocalAws) -> Iterator[Systems]:
+    with (
+        SeveraSimulator(state=build_state(1, accounts=1, invoices=1, hour_entries=0)) as severa,
+        NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]) as netvisor,
+    ):
+        yield Systems(local_aws, severa, netvisor)
+
+
+def _fresh(systems: Systems) -> tuple[Case, str, str]:
+    """New Severa data, an empty Netvisor company seeded with what it needs, a new table and queue."""
+    case = _case()
+    systems.severa.state = case.state
+    systems.netvisor.company.state = CompanyState()
+    world.seed_netvisor(case.state, systems.netvisor.company.state)
+    suffix = uuid.uuid4().hex[:10]
+    table = world.private_table(systems.aws, f"crash-{suffix}")
+    queue = systems.aws.client("sqs").create_queue(QueueName=f"crash-{suffix}")["QueueUrl"]
+    # The customers are already transferred (their crash points belong to the customers transfer).
+    store = StateStore(table, client=systems.aws.client("dynamodb"))
+    netvisor_keys = {c.code: c.key for c in systems.netvisor.company.state.customers.values()}
+    for account in case.state.accounts.values():
+        store.mark_done(
+            account_ref(account["GUID"]),
+            target_key=str(netvisor_keys[str(account["Number"])]),
+            content_hash="seeded",
+            summary={},
+            writeback_pending=False,
+            expected_version=0,
+            run_id="seed",
+        )
+    return case, table, queue
+
+
+def _engine(transfer: InvoicesTransfer, state: Any, queue: Any) -> Engine:
+    return Engine(
+        transfer,
+        state=state,
+        failure_queue=queue,
+        margin_seconds=0,
+        options=EngineOptions(queue_size=2, bookkeeping_workers=2),
+    )
+
+
+def _crash_then_rerun(systems: Systems, crash_at: int) -> bool:
+    case, table, queue_url = _fresh(systems)
+    config = world.mapping()
+    sqs, dynamodb = systems.aws.client("sqs"), systems.aws.client("dynamodb")
+    plan = CrashPlan(crash_at)
+    crashing_context = world.context(systems.severa, systems.netvisor, config)
+    crashing_context._severa = Crashing(crashing_context.severa, plan, "severa")  # type: ignore[assignment]
+    crashing_context._netvisor = Crashing(crashing_context.netvisor, plan, "netvisor")  # type: ignore[assignment]
+    crashing_state: Any = Crashing(StateStore(table, client=dynamodb), plan, "state")
+    transfer = InvoicesTransfer(crashing_context, crashing_state)
+    failures: Any = Crashing(FailureQueue(queue_url, client=sqs), plan, "queue")
+    with contextlib.suppress(SimulatedCrash):  # the crash may also come after the last step
+        _engine(transfer, crashing_state, failures).run(RunRequest(run_id=f"crash-{crash_at}"))
+    if plan.crashed_at is None:
+        return False
+    where = f"crash {plan.crashed_at} (step {crash_at})"
+
+    later = StateStore(table, client=dynamodb, clock=lambda: time.time() + 100_000)
+    rerun_transfer = InvoicesTransfer(world.context(systems.severa, systems.netvisor, config), later)
+    rerun = _engine(rerun_transfer, later, FailureQueue(queue_url, client=sqs)).run(RunRequest(run_id="rerun"))
+    assert rerun.stopped_early is None, where
+
+    netvisor = systems.netvisor.company.state
+    numbers = world.numbers_in_netvisor(netvisor)
+    for invoice in case.good:
+        assert numbers[str(invoice["Number"])] == 1, f"{where}: invoice {invoice['Number']} x{numbers}"
+        assert invoice["InvoiceStatus"] == SENT_STATUS, where
+        assert world.compare_invoice(invoice, netvisor, case.state) == [], where
+    assert numbers[str(case.bad["Number"])] == 0, where
+    assert len(netvisor.invoices) == 2, where
+    note = netvisor.invoice_by_number(str(case.credit["Number"]))
+    original = netvisor.invoice_by_number(str(case.original["Number"]))
+    assert note is not None, where
+    assert original is not None, where
+    assert note.matched_to == original.key, where
+    entries = later.get_ledger(invoice_ref(r["GUID"]) for r in case.good)
+    assert all(e.status is LedgerStatus.DONE for e in entries.values()), where
+    for invoice in case.good:
+        # The write-back took effect (a crash after it may leave the ledger's flag stale: the invoice
+        # has left the ready status, so nothing reads it again).
+        key = str(netvisor.invoice_by_number(str(invoice["Number"])).key)  # type: ignore[union-attr]
+        assert any(key in (e.text or "") for e in case.state.log_of(invoice["GUID"])), where
+    reported = {m["source"]["id"] for m in world.queue_messages(sqs, queue_url)}
+    assert reported == {case.bad["GUID"]}, where  # the bad invoice, at least once; nothing else
+    if crash_at % 10 == 0:  # now and then (it costs a run): a further run finds nothing left to do
+        quiet = _engine(rerun_transfer, later, FailureQueue(queue_url, client=sqs)).run(RunRequest(run_id="quiet"))
+        assert quiet.created == quiet.adopted == 0, where
+    return True
+
+
+@pytest.mark.slow
+def test_a_crash_between_any_two_steps_then_a_rerun_sends_every_invoice_exactly_once(systems: Systems) -> None:
+    crash_points = 0
+    for crash_at in range(1, MAX_STEPS):
+        if not _crash_then_rerun(systems, crash_at):
+            break
+        crash_points += 1
+    else:
+        pytest.fail(f"the run took more than {MAX_STEPS} steps")
+    print(f"{crash_points} crash points")
+    # Severa, Netvisor, lease, cursor, ledger, queue: every call of the run was a crash point.
+    assert crash_points >= 40
