@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.environment import Sandbox
 from sandbox.invoke import function_spec
+from sandbox.severa.seed import READY_STATUS
 from sandbox.template import REPO_ROOT
 
 
@@ -28,12 +29,28 @@ class Step:
     before: Callable[[Sandbox], str] | None = None
 
 
+def _mistype_a_reference(sandbox: Sandbox) -> str:
+    """Someone mistypes the reference number of one invoice that is ready to transfer."""
+    assert sandbox.severa is not None
+    ready = sorted(
+        (inv for inv in sandbox.severa.state.invoices.values() if inv["InvoiceStatus"] == READY_STATUS),
+        key=lambda inv: int(inv["Number"]),
+    )
+    invoice = ready[0]
+    good = str(invoice["ReferenceNumber"])
+    invoice["ReferenceNumber"] = good[:-1] + str((int(good[-1]) + 1) % 10)
+    return (f"In Severa, invoice {invoice['Number']} gets a mistyped reference number "
+            f"({invoice['ReferenceNumber']} instead of {good})")
+
+
 STEPS = [
     Step("check_connections", "Can we reach Severa and Netvisor with the stored credentials?"),
     Step("customers", "Severa accounts -> Netvisor customers"),
     Step("products", "Severa products and work types -> Netvisor products"),
     Step("dimensions", "Severa projects, business units, cost centres -> Netvisor dimensions"),
-    Step("customers", "Second run with nothing changed: no Netvisor writes"),
+    Step("invoices", "Severa invoices and credit notes ready to transfer -> Netvisor sales invoices",
+         before=_mistype_a_reference),
+    Step("invoices", "Second run with nothing changed: nothing sent twice"),
 ]
 
 
@@ -98,6 +115,9 @@ def main() -> int:
         for message in queued:
             print(f"  [{message['transfer']}] {message['source']['type']} {message['source']['id']}: "
                   f"{message['message']}")
+            if message["source"]["type"] == "invoice":
+                for entry in sandbox.severa.state.log_of(message["source"]["id"]):
+                    print(f"    Severa invoice log (what the invoice's author sees): {entry.text}")
     print("\nDemo finished: " + ("every run succeeded." if not failures else f"{failures} run(s) FAILED."))
     return 1 if failures else 0
 
