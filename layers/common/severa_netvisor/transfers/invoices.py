@@ -52,7 +52,7 @@ from severa_netvisor.netvisor.models import SalesInvoiceInput
 from severa_netvisor.observability import logger
 from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import EPOCH, SeveraClient
-from severa_netvisor.severa.models import Invoice
+from severa_netvisor.severa.models import Invoice, InvoiceStatus
 from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateError, StateStore
 from severa_netvisor.transfers.context import TransferContext
 from severa_netvisor.transfers.customers import CustomersTransfer, account_ref
@@ -168,8 +168,32 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
             )
         return [units[name] for name in wanted]
 
+    def _checked_statuses(self) -> list[InvoiceStatus]:
+        """Severa's invoice statuses, after checking the mapping names only statuses that exist.
+
+        Severa answers a status read for an unknown name with nothing at all, so a misspelt
+        "ready to transfer" status would otherwise transfer nothing, silently, forever.
+        """
+        statuses = self.severa.invoice_statuses()
+        known = {s.name for s in statuses if s.name}
+        configured = self.mapping.invoice_statuses
+        named = {
+            "invoice_statuses.ready_to_transfer": configured.ready_to_transfer,
+            "invoice_statuses.transferred": configured.transferred,
+            "invoice_statuses.error": configured.error,
+        }
+        missing = [f"{key} '{name}'" for key, name in named.items() if name and name not in known]
+        if missing:
+            raise ConfigurationError(
+                "The mapping names invoice statuses Severa does not have: " + ", ".join(missing)
+                + ". Severa's statuses: " + ", ".join(f"'{name}'" for name in sorted(known))
+                + ". Correct the names in the mapping (spelled exactly as in Severa)."
+            )
+        return statuses
+
     def _read_invoices(self) -> list[Invoice]:
         ready = self.mapping.invoice_statuses.ready_to_transfer
+        statuses = self._checked_statuses()
         found: dict[str, Invoice] = {}
         units = self._unit_guids()
         for unit in units:
@@ -178,7 +202,7 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
                     found[invoice.guid] = invoice
         since = self.mapping.invoices.sent_since
         if since is not None:
-            sent = {s.name for s in self.severa.invoice_statuses() if s.is_sent and s.name}
+            sent = {s.name for s in statuses if s.is_sent and s.name}
             start = datetime(since.year, since.month, since.day, tzinfo=UTC)
             for unit in units:
                 for invoice in self.severa.invoices_by_date(start, self._now(), unit):

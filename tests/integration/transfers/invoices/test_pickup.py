@@ -65,3 +65,14 @@ def test_sent_invoices_since_a_date_are_picked_up_as_well(
     picked = _picked(sims, local_aws, invoices={"sent_since": since.isoformat()})
     assert sent <= picked
     assert picked - sent == _picked(sims, local_aws)
+
+
+def test_a_misspelt_status_name_is_a_configuration_error_not_a_silent_nothing(
+    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
+) -> None:
+    # Severa answers a read for an unknown status with an empty list: without this check a typo in the
+    # mapping would transfer nothing, forever, and nobody would be told.
+    typo = {"ready_to_transfer": READY_STATUS.replace("Netvisoriin", "Netvisorin")}
+    with pytest.raises(ConfigurationError, match=r"invoice_statuses\.ready_to_transfer") as raised:
+        _picked(sims, local_aws, invoice_statuses=typo)
+    assert READY_STATUS in str(raised.value), "the message lists Severa's real statuses"
