@@ -1,0 +1,424 @@
+"""The payments transfer: Netvisor sales payments -> Severa invoice payment date, status and log.
+
+Here the *source* is Netvisor and the *target* is Severa, through the same engine: the engine's
+single writer makes the Severa write-back calls, Netvisor reads are the fetch.
+
+- Fetch: salespaymentlist.nv and salesinvoicelist.nv with the same last-modified window (the cursor
+  minus the engine's overlap, the run's ``since``, ``payments.since`` on a first run, or
+  ``FIRST_RUN_LOOKBACK``). Each payment is one record, keyed ``netvisor/payment/<key>``; an invoice
+  Netvisor moved to credit loss is one more record (``netvisor/creditloss/<key>``), always reported.
+- Match: the invoices transfer's ledger (``severa/invoice/<GUID>`` -> Netvisor key) read backwards
+  once per run (``InvoiceLedgerIndex``), else Severa invoices awaiting payment by invoice number, then
+  by reference number (``payments.match_by``), read once per run and only when needed.
+- Write: a log entry, then the payment date and the paid status (open sum zero), or for a partial
+  payment the log entry (with amount and remaining open sum) and, with ``record_partial_payments``,
+  the partially-paid status. All three Severa calls are idempotent, so a replay is harmless.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from severa_netvisor.engine import PlannedWrite, SourceRecord, TransferBase
+from severa_netvisor.mapping.config import MappingConfig
+from severa_netvisor.mapping.payments import (
+    CREDIT_LOSS_STATUS,
+    NetvisorInvoiceFacts,
+    PaymentFacts,
+    PaymentUnmatched,
+    SeveraWriteBack,
+    credit_loss_report,
+    describe_payment,
+    normalize_reference,
+    open_sums_after,
+    payment_content_hash,
+    plan_write_back,
+)
+from severa_netvisor.netvisor.client import NetvisorClient
+from severa_netvisor.netvisor.models import SalesInvoiceSummary, SalesPayment
+from severa_netvisor.observability import logger
+from severa_netvisor.settings import Settings
+from severa_netvisor.severa.client import SeveraClient
+from severa_netvisor.severa.models import Invoice
+from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateError, StateStore
+from severa_netvisor.transfers.context import TransferContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TRANSFER_NAME = "payments"
+#: Without a cursor, ``since`` or ``payments.since``, a first run looks this far back.
+FIRST_RUN_LOOKBACK = timedelta(days=30)
+PAGE_SIZE = 100
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: The ledger partition the invoices transfer writes (``StateStore`` keys it ``ledger#<system>#<type>``).
+INVOICE_LEDGER_PARTITION = "ledger#severa#invoice"
+
+
+class Clients(Protocol):
+    """Where the transfer gets its clients (``TransferContext``: built on first use)."""
+
+    @property
+    def severa(self) -> SeveraClient: ...
+
+    @property
+    def netvisor(self) -> NetvisorClient: ...
+
+
+#: What a run says when the mapping switches payments off.
+DISABLED_MESSAGE = "payments.enabled is false in the mapping: no payments were read or written back to Severa"
+
+
+def netvisor_zone() -> tzinfo:
+    """Netvisor writes and filters times in Finnish local time, without an offset."""
+    try:
+        return ZoneInfo("Europe/Helsinki")
+    except ZoneInfoNotFoundError:  # a runtime without tz data: UTC is the honest fallback
+        return UTC
+
+
+def to_netvisor_time(moment: datetime) -> datetime:
+    return moment.astimezone(netvisor_zone()).replace(tzinfo=None)
+
+
+def from_netvisor_time(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=netvisor_zone()).astimezone(UTC)
+
+
+class InvoiceLedgerIndex:
+    """Netvisor invoice key -> Severa invoice GUID, read from the invoices transfer's ledger.
+
+    The ledger is keyed by the source (the Severa GUID); one Query of its partition per run gives the
+    reverse map. ``StateStore`` has no public read for a whole partition, hence the direct Query.
+    """
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None):
+        self.table_name = table_name
+        self._client = client
+        self._map: dict[str, str] | None = None
+
+    def _dynamodb(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+        return self._client
+
+    def reset(self) -> None:
+        """Forget what was read: a warm Lambda's next run must see invoices transferred since."""
+        self._map = None
+
+    def severa_guid(self, netvisor_key: int) -> str | None:
+        if self._map is None:
+            self._map = self._load()
+        return self._map.get(str(netvisor_key))
+
+    def _load(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": INVOICE_LEDGER_PARTITION}},
+            "ProjectionExpression": "sk, target_key, #status",
+            "ExpressionAttributeNames": {"#status": "status"},
+        }
+        try:
+            while True:
+                response = self._dynamodb().query(**request)
+                for item in response.get("Items", []):
+                    key = item.get("target_key", {}).get("S")
+                    if key and item.get("status", {}).get("S") == "done":
+                        found[key] = item["sk"]["S"]
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return found
+                request["ExclusiveStartKey"] = last
+        except (ClientError, BotoCoreError) as error:
+            raise StateError("Could not read the invoices ledger", remote_text=str(error)) from error
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    facts: PaymentFacts
+    write_back: SeveraWriteBack
+
+
+class SeveraInvoiceFinder:
+    """Severa invoices awaiting payment, by number and by reference; read once per run, on first need."""
+
+    def __init__(self, clients: Clients, mapping: MappingConfig):
+        self._clients = clients
+        self._mapping = mapping
+        self._by_number: dict[str, list[Invoice]] | None = None
+        self._by_reference: dict[str, list[Invoice]] = {}
+
+    def _load(self) -> None:
+        statuses = self._mapping.invoice_statuses
+        names = {statuses.transferred}
+        if statuses.partially_paid:
+            names.add(statuses.partially_paid)
+        severa = self._clients.severa
+        for status in severa.invoice_statuses():
+            # Invoices sent by other means (by hand, the vendor's add-on) wait for payment in such statuses.
+            if status.name and status.is_active and status.is_waiting_payment and not status.is_paid:
+                names.add(status.name)
+        seen: set[str] = set()
+        self._by_number = defaultdict(list)
+        self._by_reference = defaultdict(list)
+        for name in sorted(names):
+            for invoice in severa.invoices_by_status(name):
+                if not invoice.guid or invoice.guid in seen:
+                    continue
+                seen.add(invoice.guid)
+                if invoice.number is not None:
+                    self._by_number[str(invoice.number)].append(invoice)
+                reference = normalize_reference(invoice.reference_number)
+                if reference:
+                    self._by_reference[reference].append(invoice)
+
+    def find(self, facts: PaymentFacts) -> str | None:
+        numbers = [facts.invoice_number] + ([facts.invoice.number] if facts.invoice else [])
+        references = [facts.reference] + ([facts.invoice.reference] if facts.invoice else [])
+        for way in self._mapping.payments.match_by:
+            if self._by_number is None:
+                self._load()
+            assert self._by_number is not None
+            table, keys = (
+                (self._by_number, [n.strip() for n in numbers])
+                if way == "invoice_number"
+                else (self._by_reference, [normalize_reference(r) for r in references])
+            )
+            for key in dict.fromkeys(k for k in keys if k):
+                matches = table.get(key, [])
+                if len(matches) > 1:
+                    guids = ", ".join(sorted(i.guid or "?" for i in matches))
+                    raise PaymentUnmatched(
+                        f"{describe_payment(facts)}: {len(matches)} Severa invoices awaiting payment have the "
+                        f"{way.replace('_', ' ')} {key} ({guids}). Mark the right one paid in Severa by hand."
+                    )
+                if matches:
+                    return matches[0].guid
+        return None
+
+
+class PaymentsTransfer(TransferBase[PaymentPlan]):
+    name = TRANSFER_NAME
+    #: A payment Netvisor changed after it was written back is written back again (the calls are idempotent).
+    allows_update = True
+    #: The fetch finds the Severa invoice (ledger, number, reference); nothing to look up before writing.
+    matches_existing = False
+    writes_back = False
+
+    def __init__(
+        self,
+        *,
+        mapping: MappingConfig,
+        clients: Clients,
+        ledger_index: InvoiceLedgerIndex,
+        state: StateStore,
+        clock: Any = None,
+    ):
+        self.mapping = mapping
+        self.clients = clients
+        self.ledger_index = ledger_index
+        self.state = state
+        self.finder = SeveraInvoiceFinder(clients, mapping)
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    # -- fetch ------------------------------------------------------------------------------------
+    def window_start(self, since: Cursor | None, *, full_resync: bool) -> datetime | None:
+        if since is not None:
+            return since.changed_at
+        configured = self.mapping.payments.since
+        if configured is not None:
+            return datetime(configured.year, configured.month, configured.day, tzinfo=netvisor_zone())
+        if full_resync:
+            return None
+        moment: datetime = self._now()
+        return moment - FIRST_RUN_LOOKBACK
+
+    def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
+        if not self.mapping.payments.enabled:
+            # Not an error: the operator switched it off. The run ends empty (no alarm); the log says why.
+            logger.warning(DISABLED_MESSAGE)
+            return
+        # Per run: a warm Lambda keeps this object, and Severa and the ledger move on between runs.
+        self.ledger_index.reset()
+        self.finder = SeveraInvoiceFinder(self.clients, self.mapping)
+        read_at: datetime = self._now()
+        start = self.window_start(since, full_resync=full_resync)
+        start_local = to_netvisor_time(start) if start is not None else None
+        payments = self.clients.netvisor.list_sales_payments(last_modified_start=start_local)
+        invoices = list(self.clients.netvisor.iter_sales_invoices(last_modified_start=start_local))
+        records = self._payment_records(payments, invoices, read_at)
+        # The invoice list gives no change time: a credit loss sits at the window's start, so a re-read
+        # (the engine's overlap) finds it behind the cursor and does not report it twice.
+        credit_loss_at = start or EPOCH
+        records.extend(
+            SourceRecord(SourceRef("netvisor", "creditloss", str(i.netvisor_key)), credit_loss_at, _invoice_facts(i))
+            for i in invoices
+            if i.status.lower() == CREDIT_LOSS_STATUS
+        )
+        records.sort(key=lambda r: (r.changed_at, r.ref.id))
+        logger.info("payments read", extra={"payments": len(payments), "invoices": len(invoices), "since": str(start)})
+        for offset in range(0, len(records), PAGE_SIZE):
+            yield records[offset : offset + PAGE_SIZE]
+
+    def _payment_records(
+        self, payments: Sequence[SalesPayment], invoices: Sequence[SalesInvoiceSummary], read_at: datetime
+    ) -> list[SourceRecord]:
+        by_number = {i.number: i for i in invoices if i.number}
+        by_reference = {normalize_reference(i.reference_number): i for i in invoices if i.reference_number}
+
+        def changed(payment: SalesPayment) -> datetime:
+            return from_netvisor_time(payment.last_modified) if payment.last_modified else read_at
+
+        ordered = sorted(payments, key=lambda p: (changed(p), p.netvisor_key))
+        invoice_of: dict[int, SalesInvoiceSummary | None] = {}
+        for payment in ordered:
+            invoice = by_number.get(payment.invoice_number) if payment.invoice_number else None
+            if invoice is None and payment.invoice_number:
+                # Changed outside the window (it should not be): ask for it by number.
+                page = self.clients.netvisor.list_sales_invoices(invoice_number=payment.invoice_number)
+                invoice = page.invoices[0] if page.invoices else None
+                if invoice is not None:
+                    by_number[invoice.number] = invoice
+            if invoice is None and payment.reference_number:
+                invoice = by_reference.get(normalize_reference(payment.reference_number))
+            invoice_of[payment.netvisor_key] = invoice
+        per_invoice: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        for payment in ordered:
+            invoice = invoice_of[payment.netvisor_key]
+            if invoice is not None:
+                per_invoice[invoice.netvisor_key].append((payment.netvisor_key, payment.sum or Decimal(0)))
+        # A payment written back before knows its Severa invoice from its own ledger entry (the invoice
+        # may since have left the statuses the number/reference match reads), and so do its siblings.
+        written = self.state.get_ledger(SourceRef("netvisor", "payment", str(p.netvisor_key)) for p in ordered)
+        guid_of_invoice: dict[int, str] = {}
+        for payment in ordered:
+            entry = written.get(SourceRef("netvisor", "payment", str(payment.netvisor_key)))
+            invoice = invoice_of[payment.netvisor_key]
+            if entry is not None and entry.status is LedgerStatus.DONE and entry.target_key and invoice is not None:
+                guid_of_invoice[invoice.netvisor_key] = entry.target_key
+        open_after: dict[int, Decimal | None] = {}
+        for invoice_key, items in per_invoice.items():
+            open_now = next(i.open_sum for i in invoice_of.values() if i is not None and i.netvisor_key == invoice_key)
+            open_after.update(open_sums_after(items, open_now))
+        records = []
+        for payment in ordered:
+            invoice = invoice_of[payment.netvisor_key]
+            facts = PaymentFacts(
+                payment_key=payment.netvisor_key,
+                payment_date=payment.payment_date,
+                amount=payment.sum or Decimal(0),
+                invoice_number=payment.invoice_number,
+                reference=payment.reference_number,
+                payer=payment.name,
+                invoice=_invoice_facts(invoice) if invoice else None,
+                open_after=open_after.get(payment.netvisor_key),
+                severa_invoice_guid=(
+                    self.ledger_index.severa_guid(invoice.netvisor_key) or guid_of_invoice.get(invoice.netvisor_key)
+                    if invoice
+                    else None
+                ),
+            )
+            if facts.severa_invoice_guid is None and (facts.amount > 0 and invoice is not None):
+                # Matched here (fetch may read), so an unmatched payment fails in ``prepare`` and is
+                # reported once, not again on every re-read.
+                facts = self._match_in_severa(facts)
+            ref = SourceRef("netvisor", "payment", str(payment.netvisor_key))
+            records.append(SourceRecord(ref, changed(payment), facts))
+        return records
+
+    def _match_in_severa(self, facts: PaymentFacts) -> PaymentFacts:
+        try:
+            guid = self.finder.find(facts)
+        except PaymentUnmatched as error:
+            return replace(facts, match_problem=error.message)
+        if guid is None:
+            ways = " or ".join(w.replace("_", " ") for w in self.mapping.payments.match_by)
+            problem = (
+                f"{describe_payment(facts)}: no Severa invoice matches it (not in the invoices ledger, no Severa "
+                f"invoice awaiting payment with the same {ways}; reference {facts.reference or '(none)'}). "
+                "Mark the invoice paid in Severa by hand, or fix its number or reference and replay the record."
+            )
+            return replace(facts, match_problem=problem)
+        return replace(facts, severa_invoice_guid=guid)
+
+    # -- map --------------------------------------------------------------------------------------
+    def prepare(self, record: SourceRecord) -> PlannedWrite[PaymentPlan]:
+        if isinstance(record.data, NetvisorInvoiceFacts):
+            raise credit_loss_report(record.data)
+        facts: PaymentFacts = record.data
+        write_back = plan_write_back(facts, self.mapping.invoice_statuses, self.mapping.payments)
+        if not facts.severa_invoice_guid:
+            raise PaymentUnmatched(facts.match_problem or f"{describe_payment(facts)}: no Severa invoice matches it.")
+        preview = "\n".join(
+            [
+                describe_payment(facts),
+                f"Severa invoice: {facts.severa_invoice_guid or '(matched by number or reference when written)'}",
+                f"Write-back: {write_back.describe()}",
+                f"Log entry: {write_back.log_text}",
+            ]
+        )
+        summary = {
+            "payment": str(facts.payment_key),
+            "invoice_number": facts.invoice_number,
+            "amount": f"{facts.amount:f}",
+            "payment_date": facts.payment_date.isoformat() if facts.payment_date else "",
+            "kind": write_back.kind,
+        }
+        return PlannedWrite(
+            record,
+            PaymentPlan(facts, write_back),
+            preview,
+            summary=summary,
+            content_hash=payment_content_hash(facts),
+        )
+
+    # -- target (Severa) --------------------------------------------------------------------------
+    def lookup_existing(self, planned: PlannedWrite[PaymentPlan]) -> str | None:
+        return planned.payload.facts.severa_invoice_guid
+
+    def write(self, planned: PlannedWrite[PaymentPlan], existing_key: str | None) -> str:
+        facts, write_back = planned.payload.facts, planned.payload.write_back
+        guid = existing_key or facts.severa_invoice_guid
+        if not guid:  # prepare refuses such records; kept as a guard
+            raise PaymentUnmatched(f"{describe_payment(facts)}: no Severa invoice matches it.")
+        severa = self.clients.severa
+        # The log entry first: the paid status may make the invoice read-only in Severa.
+        severa.add_invoice_log_entry(guid, write_back.log_text)
+        if write_back.payment_date is not None:
+            severa.set_invoice_payment_date(guid, write_back.payment_date)
+        if write_back.status:
+            severa.set_invoice_status(guid, write_back.status)
+        return guid
+
+
+def _invoice_facts(invoice: SalesInvoiceSummary) -> NetvisorInvoiceFacts:
+    return NetvisorInvoiceFacts(
+        netvisor_key=invoice.netvisor_key,
+        number=invoice.number,
+        reference=invoice.reference_number,
+        status=invoice.status,
+        invoice_sum=invoice.invoice_sum,
+        open_sum=invoice.open_sum,
+    )
+
+
+def build_transfer(settings: Settings) -> PaymentsTransfer:
+    context = TransferContext.from_settings(settings)
+    return PaymentsTransfer(
+        mapping=context.mapping,
+        clients=context,
+        ledger_index=InvoiceLedgerIndex(settings.state_table_name),
+        state=StateStore(settings.state_table_name),
+    )
