@@ -265,6 +265,34 @@ class StateStore:
                 found[ref] = self._entry(ref, item)
         return found
 
+    def targets_of(self, system: str, record_type: str) -> dict[str, str]:
+        """Target key -> source id of every record of one type that is done: the ledger read backwards
+        (e.g. the payments transfer finds the Severa invoice of a Netvisor invoice key). One paged
+        Query of the type's partition."""
+        found: dict[str, str] = {}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(self._ledger_pk(SourceRef(system, record_type, "")))},
+            "ProjectionExpression": "sk, target_key, #status",
+            "ExpressionAttributeNames": {"#status": "status"},
+        }
+        try:
+            while True:
+                response = self._client.query(**request)
+                for item in response.get("Items", []):
+                    key = _str(item, "target_key")
+                    if key and _str(item, "status") == LedgerStatus.DONE.value:
+                        found[key] = _str(item, "sk") or ""
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return found
+                request["ExclusiveStartKey"] = last
+        except ClientError as error:
+            raise StateError(
+                f"Could not read the ledger of {system}/{record_type}", remote_text=_describe(error)
+            ) from error
+
     def mark_pending(
         self,
         ref: SourceRef,

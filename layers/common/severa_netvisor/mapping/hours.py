@@ -16,13 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.mapping.config import DimensionMapping, HoursMapping
+from severa_netvisor.mapping.dimensions import project_item_text
 from severa_netvisor.netvisor.models import DimensionRef, WorkdayHour, WorkdayInput
 
 CENT = Decimal("0.01")
 #: No employee works more than a day's hours in a day; more means doubled or misdated entries.
 MAX_HOURS_PER_DAY = Decimal(24)
 DESCRIPTION_LIMIT = 255
-DIMENSION_ITEM_LIMIT = 200
 
 
 class HoursMappingError(IntegrationError):
@@ -140,16 +140,6 @@ def record_type(line: HourLine, work_type: WorkTypeInfo | None, hours: HoursMapp
     )
 
 
-def project_item(project: ProjectInfo, style: str) -> str:
-    if style == "number" and project.number:
-        text = project.number
-    elif style == "name" and project.name:
-        text = project.name
-    else:
-        text = " ".join(p for p in (project.number, project.name) if p)
-    return text.strip()[:DIMENSION_ITEM_LIMIT]
-
-
 @dataclass(frozen=True)
 class WorkdayPlan:
     workday: WorkdayInput
@@ -225,7 +215,13 @@ def build_workday(
     for line in lines:
         ratio = record_type(line, work_types.get(line.work_type_guid), hours)
         project = projects.get(line.case_guid) if line.case_guid else None
-        item = project_item(project, dimensions.project_item) if project and dimensions.project else ""
+        # The same text the dimensions transfer gives the project's item: workday.nv creates an item it
+        # does not know, so any difference would make a second item for the same project.
+        item = (
+            project_item_text(dimensions, number=project.number, name=project.name, guid=project.guid)
+            if project and dimensions.project
+            else ""
+        )
         rows[ratio].append((line, item))
     workday_hours = []
     for ratio, members in sorted(rows.items()):

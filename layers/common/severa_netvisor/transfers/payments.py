@@ -25,10 +25,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from severa_netvisor.engine import PlannedWrite, SourceRecord, TransferBase
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.mapping.payments import (
@@ -50,11 +46,11 @@ from severa_netvisor.observability import logger
 from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.severa.models import Invoice
-from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateError, StateStore
+from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateStore
 from severa_netvisor.transfers.context import TransferContext
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 TRANSFER_NAME = "payments"
 #: Without a cursor, ``since`` or ``payments.since``, a first run looks this far back.
@@ -62,9 +58,6 @@ FIRST_RUN_LOOKBACK = timedelta(days=30)
 PAGE_SIZE = 100
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 #: The ledger partition the invoices transfer writes (``StateStore`` keys it ``ledger#<system>#<type>``).
-INVOICE_LEDGER_PARTITION = "ledger#severa#invoice"
-
-
 class Clients(Protocol):
     """Where the transfer gets its clients (``TransferContext``: built on first use)."""
 
@@ -96,21 +89,12 @@ def from_netvisor_time(moment: datetime) -> datetime:
 
 
 class InvoiceLedgerIndex:
-    """Netvisor invoice key -> Severa invoice GUID, read from the invoices transfer's ledger.
+    """Netvisor invoice key -> Severa invoice GUID, from the invoices transfer's ledger read backwards
+    (one Query per run, on first need)."""
 
-    The ledger is keyed by the source (the Severa GUID); one Query of its partition per run gives the
-    reverse map. ``StateStore`` has no public read for a whole partition, hence the direct Query.
-    """
-
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None):
-        self.table_name = table_name
-        self._client = client
+    def __init__(self, state: StateStore):
+        self._state = state
         self._map: dict[str, str] | None = None
-
-    def _dynamodb(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5}))
-        return self._client
 
     def reset(self) -> None:
         """Forget what was read: a warm Lambda's next run must see invoices transferred since."""
@@ -118,31 +102,8 @@ class InvoiceLedgerIndex:
 
     def severa_guid(self, netvisor_key: int) -> str | None:
         if self._map is None:
-            self._map = self._load()
+            self._map = self._state.targets_of("severa", "invoice")
         return self._map.get(str(netvisor_key))
-
-    def _load(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": INVOICE_LEDGER_PARTITION}},
-            "ProjectionExpression": "sk, target_key, #status",
-            "ExpressionAttributeNames": {"#status": "status"},
-        }
-        try:
-            while True:
-                response = self._dynamodb().query(**request)
-                for item in response.get("Items", []):
-                    key = item.get("target_key", {}).get("S")
-                    if key and item.get("status", {}).get("S") == "done":
-                        found[key] = item["sk"]["S"]
-                last = response.get("LastEvaluatedKey")
-                if not last:
-                    return found
-                request["ExclusiveStartKey"] = last
-        except (ClientError, BotoCoreError) as error:
-            raise StateError("Could not read the invoices ledger", remote_text=str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -416,9 +377,7 @@ def _invoice_facts(invoice: SalesInvoiceSummary) -> NetvisorInvoiceFacts:
 
 def build_transfer(settings: Settings) -> PaymentsTransfer:
     context = TransferContext.from_settings(settings)
+    state = StateStore(settings.state_table_name)
     return PaymentsTransfer(
-        mapping=context.mapping,
-        clients=context,
-        ledger_index=InvoiceLedgerIndex(settings.state_table_name),
-        state=StateStore(settings.state_table_name),
+        mapping=context.mapping, clients=context, ledger_index=InvoiceLedgerIndex(state), state=state
     )
