@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,21 @@ def _mistype_a_reference(sandbox: Sandbox) -> str:
             f"({invoice['ReferenceNumber']} instead of {good})")
 
 
+def _payments_arrive(sandbox: Sandbox) -> str:
+    """A bank statement arrives in Netvisor: two invoices paid in full, one in part."""
+    assert sandbox.netvisor is not None
+    invoices = sorted(
+        (inv for inv in sandbox.netvisor.company.state.invoices.values() if inv.amount > 0),
+        key=lambda inv: inv.key,
+    )[:3]
+    lines = []
+    for index, invoice in enumerate(invoices):
+        amount = invoice.open_sum if index < 2 else (invoice.open_sum / 2).quantize(Decimal("0.01"))
+        sandbox.netvisor.add_payment(invoice.key, amount)
+        lines.append(f"invoice {invoice.number}: {amount} of {invoice.amount} EUR")
+    return "In Netvisor, a bank statement brings payments: " + "; ".join(lines)
+
+
 STEPS = [
     Step("check_connections", "Can we reach Severa and Netvisor with the stored credentials?"),
     Step("customers", "Severa accounts -> Netvisor customers"),
@@ -51,6 +67,9 @@ STEPS = [
     Step("invoices", "Severa invoices and credit notes ready to transfer -> Netvisor sales invoices",
          before=_mistype_a_reference),
     Step("invoices", "Second run with nothing changed: nothing sent twice"),
+    Step("payments", "Netvisor payments -> Severa payment date, paid status, log entries", before=_payments_arrive),
+    Step("payments", "Second run: the same payments change nothing twice"),
+    Step("hours", "Approved Severa hour entries -> Netvisor payroll workdays"),
 ]
 
 
@@ -78,6 +97,19 @@ def _netvisor_counts(sandbox: Sandbox) -> str:
     return (f"Netvisor now holds {len(state.customers)} customers, {len(state.products)} products, "
             f"{items} dimension items, {len(state.invoices)} invoices, {len(state.payments)} payments, "
             f"{len(state.workdays)} workdays")
+
+
+def _severa_payments(sandbox: Sandbox) -> str:
+    """What the payments transfer wrote back in Severa."""
+    assert sandbox.severa is not None
+    lines = ["Severa invoices with a payment written back:"]
+    for invoice in sorted(sandbox.severa.state.invoices.values(), key=lambda inv: int(inv["Number"])):
+        entries = [e.text for e in sandbox.severa.state.log_of(invoice["GUID"]) if e.text and "ayment" in e.text]
+        if invoice.get("PaymentDate") or entries:
+            lines.append(f"  invoice {invoice['Number']}: status '{invoice['InvoiceStatus']}', "
+                         f"payment date {invoice.get('PaymentDate')}")
+            lines.extend(f"    log: {text}" for text in entries)
+    return "\n".join(lines) if len(lines) > 1 else "No payments were written back to Severa."
 
 
 def _queued(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -110,6 +142,7 @@ def main() -> int:
                 failures += 1
                 print(json.dumps(outcome.error, indent=2, ensure_ascii=False)[:4000])
         print(f"\n{_netvisor_counts(sandbox)}")
+        print(_severa_payments(sandbox))
         queued = _queued(sandbox)
         print(f"Failed-records queue: {len(queued)} message(s)")
         for message in queued:
