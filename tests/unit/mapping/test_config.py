@@ -49,7 +49,8 @@ def test_example_file_loads_with_finnish_defaults():
     assert config.customers.match_order == ["netvisor_key", "customer_number", "business_id"]
     assert config.allow_updates.invoices is False
     assert config.hours.employees["maija.meikalainen@example.fi"] == "1001"
-    assert config.hours.record_types.for_entry(work_type="Konsultointi", overtime="8d0c1f0e-5a61-4b8e-9a53-0f2c6a1d7e11") == 12
+    overtime_50 = "8d0c1f0e-5a61-4b8e-9a53-0f2c6a1d7e11"
+    assert config.hours.record_types.for_entry(work_type="Konsultointi", overtime=overtime_50) == 12
     assert config.payments.record_partial_payments is True
 
 
