@@ -103,6 +103,8 @@ class LedgerEntry:
     #: Failed attempts so far.
     attempts: int = 0
     last_error: str | None = None
+    #: Whether retrying the last failure could help (False: the record itself must be fixed).
+    last_error_retryable: bool = True
 
 
 @dataclass(frozen=True)
@@ -352,18 +354,19 @@ class StateStore:
             {":false": {"BOOL": False}, ":run": _s(run_id)},
         )
 
-    def record_failure(self, ref: SourceRef, *, error_text: str, run_id: str) -> LedgerEntry:
+    def record_failure(self, ref: SourceRef, *, error_text: str, run_id: str, retryable: bool = True) -> LedgerEntry:
         """Count a failed attempt. Keeps the status (a pending create stays pending: its outcome is unknown)."""
         try:
             response = self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": _s(self._ledger_pk(ref)), "sk": _s(ref.id)},
                 UpdateExpression="SET #status = if_not_exists(#status, :failed), last_error = :error, "
-                "run_id = :run, updated_at = :now ADD attempts :one, version :one",
+                "last_error_retryable = :retryable, run_id = :run, updated_at = :now ADD attempts :one, version :one",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":failed": _s(LedgerStatus.FAILED),
                     ":error": _s(error_text[:2000] or "(no message)"),
+                    ":retryable": {"BOOL": retryable},
                     ":run": _s(run_id),
                     ":now": _s(_now_iso()),
                     ":one": _n(1),
@@ -453,4 +456,5 @@ class StateStore:
             writeback_pending=bool(writeback and writeback.get("BOOL")),
             attempts=_int(item, "attempts"),
             last_error=_str(item, "last_error"),
+            last_error_retryable=bool(item.get("last_error_retryable", {"BOOL": True}).get("BOOL", True)),
         )

@@ -629,7 +629,10 @@ class _Run:
             return
         try:
             attempt = self.state.record_failure(
-                record.ref, error_text=f"{step}: {info.error_class}: {info.message}", run_id=self.request.run_id
+                record.ref,
+                error_text=f"{step}: {info.error_class}: {info.message}",
+                run_id=self.request.run_id,
+                retryable=info.retryable,
             ).attempts
         except StateError:
             attempt = (entry.attempts + 1) if entry else 1

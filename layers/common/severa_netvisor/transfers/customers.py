@@ -227,7 +227,14 @@ class CustomersTransfer(TransferBase[MappedCustomer]):
             entry = self.state.get_ledger([ref]).get(ref)
             if entry is not None and entry.status is LedgerStatus.DONE and entry.target_key:
                 return entry.target_key
-            planned = self.prepare(self._read_one(account_guid))
+            record = self._read_one(account_guid)
+            try:
+                planned = self.prepare(record)
+            except IntegrationError as error:
+                # Recorded as a customers run would, so the invoices transfer sees the account is known
+                # bad and reports its invoices once, instead of trying again on every run.
+                self.state.record_failure(ref, error_text=error.message, run_id=run_id, retryable=error.retryable)
+                raise
             return self._transfer_now(planned, entry, run_id)
 
     def _read_one(self, account_guid: str) -> SourceRecord:

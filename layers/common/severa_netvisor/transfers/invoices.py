@@ -101,6 +101,13 @@ class _Known:
     version: int
 
 
+class CustomerNotTransferred(IntegrationError):
+    """The invoice's customer is known bad in the customers ledger: fix the account, not the invoice."""
+
+    system = "severa"
+    retryable = False
+
+
 @dataclass(frozen=True)
 class InvoicePayload:
     mapped: MappedInvoice
@@ -130,6 +137,11 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
         self._lock = threading.Lock()
         #: Netvisor customer keys known from the customers ledger (filled while fetching).
         self._customer_keys: dict[str, str] = {}
+        #: Accounts the customers ledger knows as failed: account GUID -> the failure's text.
+        self._failed_customers: dict[str, str] = {}
+        #: The customers ledger's state per account, part of each invoice's fingerprint: an invoice
+        #: refused because of its customer is tried again once the customer's entry changes.
+        self._customer_states: dict[str, str] = {}
         #: Severa invoice GUID -> Netvisor key, for invoices this process wrote or adopted.
         self._written: dict[str, str] = {}
         #: Credit notes waiting for their original: original GUID -> credit note Netvisor key.
@@ -265,7 +277,11 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
 
     def _fingerprint(self, invoice: Invoice) -> str:
         """The invoice as read plus the mapping: equal fingerprints fail equally."""
-        text = invoice.model_dump_json(exclude={"invoice_status"}) + self._mapping_json
+        # Only a known-bad customer counts: once it is fixed the invoice's fingerprint changes and the
+        # invoice is tried again; a customer created meanwhile must not re-report an invalid invoice.
+        account = invoice.account_guid or ""
+        customer_state = self._customer_states.get(account, "") if account in self._failed_customers else ""
+        text = invoice.model_dump_json(exclude={"invoice_status"}) + self._mapping_json + customer_state
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _prefetch(self, invoices: Sequence[Invoice]) -> None:
@@ -287,6 +303,11 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
                     reported.version if reported else 0,
                 )
             for ref, entry in entries.items():
+                if ref.type == ACCOUNT_TYPE:
+                    self._customer_states[ref.id] = f"{entry.status}:{entry.version}"
+                    # Only a failure the account itself must fix; a passing one (Netvisor down) is retried.
+                    if entry.status is LedgerStatus.FAILED and not entry.last_error_retryable:
+                        self._failed_customers[ref.id] = entry.last_error or "see the customers transfer's failure"
                 if entry.status is not LedgerStatus.DONE or not entry.target_key:
                     continue
                 if ref.type == ACCOUNT_TYPE:
@@ -307,10 +328,19 @@ class InvoicesTransfer(TransferBase[InvoicePayload]):
             known = self._known.get(record.ref.id)
             fingerprint = self._fingerprints.get(record.ref.id)
         if known is not None and fingerprint is not None and known.reported == fingerprint and not self._retry_reported:
-            if known.status is LedgerStatus.FAILED:
+            # A pending create refused at prepare (e.g. its customer failed) sent nothing since.
+            refused_before_sending = known.status is LedgerStatus.PENDING and known.step == "prepare"
+            if known.status is LedgerStatus.FAILED or refused_before_sending:
                 return Skip("unchanged since its failure was reported (see the failed-records queue)")
             if known.status is LedgerStatus.DONE and known.step == "drift":
                 return Skip("its change after the transfer was already reported as drift")
+        if key is None and (invoice.account_guid or "") in self._failed_customers:
+            raise CustomerNotTransferred(
+                f"Severa invoice {invoice.number} ({record.ref.id}) cannot be transferred: its customer "
+                f"(Severa account {invoice.account_guid}) could not be transferred to Netvisor: "
+                f"{self._failed_customers[invoice.account_guid or '']} Fix the account in Severa; the invoice "
+                "is sent on the first run after its customer is transferred."
+            )
         mapped = map_invoice(invoice, self.mapping, customer_key=key)
         # The hash ignores the customer key (known now or only at write time) and the PDF.
         stable = mapped.invoice.model_copy(update={"customer_identifier": customer_placeholder(mapped.account_guid)})

@@ -74,14 +74,21 @@ def test_an_existing_netvisor_customer_is_matched_not_created(systems: Systems) 
     assert systems.ledger(account["GUID"]).target_key == first  # type: ignore[union-attr]
 
 
-def test_an_invalid_account_raises_the_error_a_run_would_record_and_writes_nothing(systems: Systems) -> None:
+def test_an_invalid_account_raises_and_records_the_error_a_run_would_record_and_sends_nothing(
+    systems: Systems,
+) -> None:
     account = systems.accounts()[0]
     account["VatNumber"] = "1234567-8"
     with pytest.raises(CustomerValidationError, match=r"business ID.*check digit") as raised:
         _transfer(systems).ensure_customer(account["GUID"], run_id="r")
     assert account["Name"] in str(raised.value)
     assert systems.netvisor.request_log.count("customer.nv") == 0
-    assert systems.ledger(account["GUID"]) is None
+    # Recorded as a customers run would: the invoices transfer then reports the account's invoices once.
+    entry = systems.ledger(account["GUID"])
+    assert entry is not None
+    assert entry.status is LedgerStatus.FAILED
+    assert entry.last_error_retryable is False
+    assert entry.target_key is None
 
 
 def test_an_unknown_account_is_named(systems: Systems) -> None:
