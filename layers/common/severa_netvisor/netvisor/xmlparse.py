@@ -252,10 +252,15 @@ def parse_customer(element: Element) -> Customer:
     )
 
 
+def _one_or_many(root: Element | None, plural: str, single: str) -> list[Element]:
+    """A get resource answers one ``<Single>`` for an id and ``<Plural><Single>*`` for an id list."""
+    many = child(root, plural)
+    return children(many, single) if many is not None else children(root, single)
+
+
 def parse_customers(root: Element | None) -> list[Customer]:
     """getcustomer.nv: one ``Customer`` for ``id``, ``Customers/Customer*`` for ``idlist``."""
-    many = child(root, "customers")
-    items = children(many, "customer") if many is not None else children(root, "customer")
+    items = _one_or_many(root, "customers", "customer")
     return [parse_customer(item) for item in items if not is_empty(item)]
 
 
@@ -301,8 +306,7 @@ def parse_product(element: Element) -> Product:
 
 def parse_products(root: Element | None) -> list[Product]:
     """getproduct.nv: not found is OK with an empty ``<Product>``, which yields no product."""
-    many = child(root, "products")
-    items = children(many, "product") if many is not None else children(root, "product")
+    items = _one_or_many(root, "products", "product")
     return [parse_product(item) for item in items if not is_empty(item)]
 
 
@@ -430,8 +434,7 @@ def parse_sales_invoice(element: Element) -> SalesInvoice:
 
 def parse_sales_invoices(root: Element | None) -> list[SalesInvoice]:
     """getsalesinvoice.nv: not found is OK with an empty ``<SalesInvoice />``, which yields none."""
-    many = child(root, "salesinvoices")
-    items = children(many, "salesinvoice") if many is not None else children(root, "salesinvoice")
+    items = _one_or_many(root, "salesinvoices", "salesinvoice")
     return [parse_sales_invoice(item) for item in items if not is_empty(item)]
 
 
