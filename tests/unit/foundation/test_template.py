@@ -17,11 +17,21 @@ def _timeout(spec: dict[str, Any]) -> int:
     return int(spec["Properties"].get("Timeout", GLOBALS["Timeout"]))
 
 
+def _managed_policy(policy: Any) -> dict[str, Any]:
+    """The template's own AWS::IAM::ManagedPolicy that a function's policy entry refers to."""
+    assert isinstance(policy, dict) and set(policy) == {"Ref"}, f"{policy!r}: name a policy of this template"
+    resource = TEMPLATE["Resources"][policy["Ref"]]
+    assert resource["Type"] == "AWS::IAM::ManagedPolicy", policy
+    document: dict[str, Any] = resource["Properties"]["PolicyDocument"]
+    return document
+
+
 def _statements(spec: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for policy in spec["Properties"].get("Policies", []):
-        if isinstance(policy, dict) and "Statement" in policy:
-            found.extend(policy["Statement"])
+        # Inline statements, or a reference to a managed policy declared in this template.
+        document = policy if isinstance(policy, dict) and "Statement" in policy else _managed_policy(policy)
+        found.extend(document["Statement"])
     return found
 
 
@@ -70,8 +80,23 @@ def test_function_iam_is_least_privilege(logical: str) -> None:
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert all("*" not in action for action in actions), statement
         assert all(resource != "*" for resource in resources), statement
-    for policy in FUNCTIONS[logical]["Properties"].get("Policies", []):
-        assert isinstance(policy, dict), f"{logical}: named managed policy {policy!r}; use statements"
+        assert statement["Effect"] == "Allow", statement
+
+
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_function_can_read_exactly_what_it_needs(logical: str) -> None:
+    granted = {
+        action
+        for statement in _statements(FUNCTIONS[logical])
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    # Every function reads both secrets; only the transfers touch the mapping, the state and the queue.
+    assert "secretsmanager:GetSecretValue" in granted
+    transfer_actions = {"ssm:GetParameter", "dynamodb:PutItem", "sqs:SendMessage"}
+    if logical == "CheckConnectionsFunction":
+        assert not granted & transfer_actions, granted
+    else:
+        assert transfer_actions <= granted, granted
 
 
 @pytest.mark.parametrize("logical", sorted(FUNCTIONS))
