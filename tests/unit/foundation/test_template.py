@@ -19,7 +19,8 @@ def _timeout(spec: dict[str, Any]) -> int:
 
 def _managed_policy(policy: Any) -> dict[str, Any]:
     """The template's own AWS::IAM::ManagedPolicy that a function's policy entry refers to."""
-    assert isinstance(policy, dict) and set(policy) == {"Ref"}, f"{policy!r}: name a policy of this template"
+    assert isinstance(policy, dict), f"{policy!r}: name a policy of this template, not an AWS managed one"
+    assert set(policy) == {"Ref"}, policy
     resource = TEMPLATE["Resources"][policy["Ref"]]
     assert resource["Type"] == "AWS::IAM::ManagedPolicy", policy
     document: dict[str, Any] = resource["Properties"]["PolicyDocument"]
