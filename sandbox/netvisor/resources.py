@@ -10,7 +10,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
-from severa_netvisor.netvisor.schema import VAT_CODES
 
 from sandbox.netvisor import render
 from sandbox.netvisor.render import comma, fi_date, fi_datetime, sub
@@ -407,9 +406,7 @@ def _invoice_line(state: CompanyState, line: etree._Element, index: int) -> Invo
         raise data_form_incorrect(f"Product not found with identifier ({kind}): {identifier.text}")
     vat = line.find("productvatpercentage")
     assert vat is not None
-    vat_code = vat.get("vatcode", "")
-    if vat_code not in VAT_CODES:
-        raise data_form_incorrect(f"Unknown VAT code '{vat_code}' in {where}")
+    vat_code = vat.get("vatcode", "")  # checked against the known codes by validate()
     price_element = line.find("productunitprice")
     assert price_element is not None
     unit_price = _decimal(price_element.text or "", f"{where}/productunitprice")

@@ -1,14 +1,15 @@
-"""Request validation: well-formed XML, element order, required elements and attributes.
+"""Request validation: well-formed XML, element order, required elements and attributes, lengths.
 
-The simulator checks each body against the same per-resource trees the client builds from
-(``severa_netvisor.netvisor.schema``, derived from the DTDs); the DTD test keeps those trees honest.
-Tags are compared case-insensitively, as Netvisor does.
+The simulator checks each body against its own statement of the resource (``rules.py``, written
+from Netvisor's pages and DTDs; a test compares it with the DTDs). Tags are compared
+case-insensitively, as Netvisor does.
 """
 
 from __future__ import annotations
 
 from lxml import etree
-from severa_netvisor.netvisor.schema import REQUEST_SCHEMAS, El
+
+from sandbox.netvisor.rules import RESOURCES, Child, Resource
 
 
 class InvalidData(Exception):
@@ -32,7 +33,7 @@ def parse_body(body: bytes) -> etree._Element:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as error:
         raise data_form_incorrect(f"XML is not well-formed: {error.msg}") from None
-    for element in root.iter():
+    for element in list(root.iter()):
         if isinstance(element.tag, str):
             element.tag = element.tag.lower()
         else:  # comments and processing instructions carry no data
@@ -43,48 +44,68 @@ def parse_body(body: bytes) -> etree._Element:
 
 
 def validate(resource: str, root: etree._Element) -> None:
-    spec = REQUEST_SCHEMAS[resource]
+    statement = RESOURCES[resource]
     if root.tag != "root":
         raise data_form_incorrect(f"The message must start with <root>, not <{root.tag}>")
-    _check(spec, root, "")
+    _check(statement, Child("root", ""), root, "")
 
 
-def _check(spec: El, element: etree._Element, path: str) -> None:  # noqa: PLR0912 - one rule per branch
-    here = f"{path}/{spec.name}" if path else spec.name
-    for attribute in spec.required_attributes:
-        if not element.get(attribute):
-            raise data_form_incorrect(f"Element '{here}' needs the attribute '{attribute}'")
-    kids = [c for c in element if isinstance(c.tag, str)]
-    if spec.is_leaf:
-        if kids:
-            raise data_form_incorrect(f"Element '{here}' must not contain elements")
-        value = (element.text or "").strip()
-        if spec.required and not value:
-            raise data_form_incorrect(f"Compulsory element '{here}' is empty")
-        if spec.values and value and value.lower() not in spec.values:
-            raise data_form_incorrect(f"Element '{here}' has an unknown value '{value}'")
+def _check_attributes(statement: Resource, element: etree._Element, here: str) -> None:
+    for name, rule in statement.attributes.get(str(element.tag), {}).items():
+        value = element.get(name)
+        if rule.required and not value:
+            raise data_form_incorrect(f"Element '{here}' needs the attribute '{name}'")
+        if value and rule.values is not None and value not in rule.values:
+            if name == "vatcode":
+                raise data_form_incorrect(f"Unknown VAT code '{value}' in '{here}'")
+            raise data_form_incorrect(f"Attribute '{name}' of '{here}' has an unknown value '{value}'")
+
+
+def _check_leaf(statement: Resource, child: Child, element: etree._Element, here: str) -> None:
+    if any(isinstance(c.tag, str) for c in element):
+        raise data_form_incorrect(f"Element '{here}' must not contain elements")
+    value = (element.text or "").strip()
+    # "Compulsory elements should not be given empty" (resources general, 77000466681).
+    if child.required and not value:
+        raise data_form_incorrect(f"Compulsory element '{here}' is empty")
+    allowed = statement.values.get(child.name)
+    if allowed and value and value.lower() not in allowed:
+        raise data_form_incorrect(f"Element '{here}' has an unknown value '{value}'")
+    limit = statement.max_lengths.get(child.name)
+    if limit is not None and len(value) > limit:
+        raise data_form_incorrect(f"Element '{here}' is too long: {len(value)} characters, at most {limit} allowed")
+
+
+def _check(statement: Resource, child: Child, element: etree._Element, path: str) -> None:
+    here = f"{path}/{child.name}" if path else child.name
+    _check_attributes(statement, element, here)
+    model = statement.models.get(child.name)
+    if model is None:
+        _check_leaf(statement, child, element, here)
         return
-    names = [c.name for c in spec.children]
+    kids = [c for c in element if isinstance(c.tag, str)]
+    names = model.names()
     position = 0
     seen: list[str] = []
     for kid in kids:
-        if kid.tag not in names:
-            raise data_form_incorrect(f"Element '{kid.tag}' is not allowed in '{here}'")
-        index = names.index(kid.tag)
-        if index < position:
+        tag = str(kid.tag)
+        if tag not in names:
+            raise data_form_incorrect(f"Element '{tag}' is not allowed in '{here}'")
+        index = names.index(tag)
+        if index < position and not model.choice:
             raise data_form_incorrect(
-                f"Element '{kid.tag}' is in the wrong place in '{here}': it must come before '{names[position]}'"
+                f"Element '{tag}' is in the wrong place in '{here}': it must come before '{names[position]}'"
             )
-        child_spec = spec.children[index]
-        if index == position and seen and seen[-1] == kid.tag and not child_spec.repeated:
-            raise data_form_incorrect(f"Element '{here}/{kid.tag}' may appear only once")
+        spec = model.children[index]
+        if index == position and seen and seen[-1] == tag and not spec.repeated:
+            raise data_form_incorrect(f"Element '{here}/{tag}' may appear only once")
         position = index
-        seen.append(kid.tag)
-        _check(child_spec, kid, here)
-    if spec.choice:
+        seen.append(tag)
+        _check(statement, spec, kid, here)
+    if model.choice:
         if len(kids) != 1:
             raise data_form_incorrect(f"Element '{here}' must contain exactly one of {names}")
         return
-    for child_spec in spec.children:
-        if child_spec.required and child_spec.name not in seen:
-            raise data_form_incorrect(f"Compulsory element '{here}/{child_spec.name}' is missing")
+    for spec in model.children:
+        if spec.required and spec.name not in seen:
+            raise data_form_incorrect(f"Compulsory element '{here}/{spec.name}' is missing")

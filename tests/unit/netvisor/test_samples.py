@@ -10,10 +10,9 @@ import pytest
 from severa_netvisor.netvisor import errors
 from severa_netvisor.netvisor import xmlparse as p
 
-SAMPLE_NAMES = sorted(
-    path.name
-    for path in (Path(__file__).resolve().parents[4] / "shared/reference/netvisor/samples/responses").glob("*.xml")
-)
+from tests.conftest import SHARED_REFERENCE
+
+SAMPLE_NAMES = sorted(path.name for path in (SHARED_REFERENCE / "netvisor/samples/responses").glob("*.xml"))
 FAILED = {"AuthenticationFailed.xml": "AUTHENTICATION_FAILED", "GetCustomerNotFound.xml": "INVALID_DATA"}
 
 

@@ -66,6 +66,34 @@ def test_product_fixture_out_of_dtd_order_is_rejected_naming_the_element(shared_
             b"</productbaseinformation></product></root>",
             "needs the attribute 'type'",
         ),
+        (
+            "workday.nv",
+            b'<root><workday><date format="ansi">2026-01-05</date><employeeidentifier type="number">7'
+            b"</employeeidentifier><workdayhour><hours>7,5</hours><collectorratio>11</collectorratio>"
+            b"<acceptancestatus>confirmed</acceptancestatus></workdayhour></workday></root>",
+            "Compulsory element 'root/workday/workdayhour/description' is missing",
+        ),
+        (
+            "workday.nv",
+            b'<root><workday><date format="ansi">2026-01-05</date><employeeidentifier type="number">7'
+            b"</employeeidentifier><workdayhour><hours>7,5</hours><collectorratio>11</collectorratio>"
+            b"<description>Tyo</description></workdayhour></workday></root>",
+            "Compulsory element 'root/workday/workdayhour/acceptancestatus' is missing",
+        ),
+        (
+            "workday.nv",
+            b'<root><workday><date format="ansi">2026-01-05</date><employeeidentifier type="number">7'
+            b"</employeeidentifier><workdayhour><hours>7,5</hours><collectorratio>11</collectorratio>"
+            b"<acceptancestatus>confirmed</acceptancestatus><description> </description></workdayhour>"
+            b"</workday></root>",
+            "Compulsory element 'root/workday/workdayhour/description' is empty",
+        ),
+        (
+            "customer.nv",
+            b"<root><customer><customerbaseinformation><name>" + b"N" * 251 + b"</name>"
+            b"</customerbaseinformation></customer></root>",
+            "'root/customer/customerbaseinformation/name' is too long: 251 characters, at most 250",
+        ),
     ],
 )
 def test_invalid_bodies_are_named(resource, body, message):

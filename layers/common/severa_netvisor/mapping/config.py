@@ -313,6 +313,10 @@ class HoursMapping(_Strict):
     employee_identifier_type: Literal["number", "personalidentificationnumber", "netvisorkey"] = "number"
     record_types: RecordTypeMapping = Field(default_factory=RecordTypeMapping)
     acceptance_status: Literal["confirmed", "accepted"] = "confirmed"
+    #: workday.nv needs a description on every row: used when the entries have no text and no work type.
+    default_description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] = (
+        "Työaika"
+    )
 
     @field_validator("employees")
     @classmethod

@@ -23,6 +23,8 @@ CENT = Decimal("0.01")
 #: No employee works more than a day's hours in a day; more means doubled or misdated entries.
 MAX_HOURS_PER_DAY = Decimal(24)
 DESCRIPTION_LIMIT = 255
+#: The description of a zero row that takes back hours sent before.
+REMOVED = "(removed)"
 
 
 class HoursMappingError(IntegrationError):
@@ -162,6 +164,14 @@ class WorkdayPlan:
         return "; ".join(rows) or "no hours"
 
 
+def _description(texts: Sequence[str], work_types: Sequence[WorkTypeInfo | None], hours: HoursMapping) -> str:
+    """The row's description, which workday.nv requires on every row (77000554280, "Occurs 1"):
+    the entries' own texts, else their work types' names, else the mapping's default."""
+    names = list(dict.fromkeys(w.name or w.code for w in work_types if w is not None and (w.name or w.code)))
+    text = "; ".join(texts) or ", ".join(names) or hours.default_description
+    return text[:DESCRIPTION_LIMIT]
+
+
 def _ratio_order(ratio: str) -> tuple[int, str]:
     return (int(ratio), ratio) if ratio.isdigit() else (0, ratio)
 
@@ -194,7 +204,7 @@ def build_workday(
                 hours=Decimal("0.00"),
                 collector_ratio=ratio,
                 acceptance_status=hours.acceptance_status,
-                description="(removed)",
+                description=REMOVED,
             )
             for ratio in sorted(set(day.sent_ratios), key=_ratio_order)
         )
@@ -243,7 +253,7 @@ def build_workday(
                 for item in items
             ]
             texts = ["; ".join(split), *texts]
-        description = "; ".join(texts)[:DESCRIPTION_LIMIT] or None
+        description = _description(texts, [work_types.get(m.work_type_guid) for m, _ in members], hours)
         workday_hours.append(
             WorkdayHour(
                 hours=total,
@@ -280,9 +290,9 @@ def with_cleared_ratios(plan: WorkdayPlan, previously_sent: Sequence[str]) -> Wo
     gone = [r for r in previously_sent if r and r not in plan.ratios]
     if not gone:
         return plan.workday
-    status = plan.workday.hours[0].acceptance_status if plan.workday.hours else None
+    status = plan.workday.hours[0].acceptance_status if plan.workday.hours else "confirmed"
     zeros = tuple(
-        WorkdayHour(hours=Decimal("0.00"), collector_ratio=r, acceptance_status=status, description="(removed)")
+        WorkdayHour(hours=Decimal("0.00"), collector_ratio=r, acceptance_status=status, description=REMOVED)
         for r in gone
     )
     return plan.workday.model_copy(update={"hours": plan.workday.hours + zeros})

@@ -180,8 +180,9 @@ class WorkdayHour(_Input):
     hours: Decimal
     #: Record type (collectorratio) number; must exist in Netvisor.
     collector_ratio: str = Field(min_length=1)
-    acceptance_status: Literal["confirmed", "accepted"] | None = None
-    description: str | None = None
+    #: workday.nv (77000554280): acceptancestatus and description occur exactly once per row.
+    acceptance_status: Literal["confirmed", "accepted"] = "confirmed"
+    description: str = Field(min_length=1)
     invoicing_product_identifier: str | None = None
     customer_identifier: str | None = None
     customer_identifier_type: Literal["netvisor", "customer"] = "netvisor"

@@ -3,8 +3,8 @@
 Derived from the Netvisor DTDs (customer, product, salesinvoice, salespayment; reference
 ``netvisor/dtd``) and, where no DTD exists (matchcreditnote, dimensionitem, workday), from the
 documented element lists in reference ``netvisor/API.md`` §4.6, §4.10 and §4.11. Netvisor rejects
-elements out of DTD order, so the builder walks these trees and never the order of a dict; the
-simulator validates requests against the same trees. Names are the DTD's (lower case).
+elements out of DTD order, so the builder walks these trees and never the order of a dict. (The
+simulator keeps its own statement, ``sandbox/netvisor/rules.py``.) Names are the DTD's (lower case).
 
 Deviation: ``dimensionitem`` in a customer / product carries ``fatherid``, in a sales invoice
 ``integrationdimensiondetailguid``, exactly as the DTDs declare.
@@ -309,8 +309,9 @@ WORKDAY = req(
         "workdayhour",
         req("hours"),
         req("collectorratio", attributes=("type",), required_attributes=("type",)),
-        opt("acceptancestatus", values=("confirmed", "accepted")),
-        opt("description"),
+        # workday.nv (77000554280): "Occurs 1" for both.
+        req("acceptancestatus", values=("confirmed", "accepted")),
+        req("description"),
         opt("crmprocessidentifier", attributes=("billingtype",)),
         opt("invoicingproductidentifier"),
         opt("customeridentifier", attributes=("type",)),
@@ -322,8 +323,8 @@ WORKDAY = req(
         req("endtimeofday"),
         opt("breaktime", attributes=("type",)),
         req("collectorratio", attributes=("type",), required_attributes=("type",)),
-        opt("acceptancestatus", values=("confirmed", "accepted")),
-        opt("description"),
+        req("acceptancestatus", values=("confirmed", "accepted")),
+        req("description"),
     ),
 )
 

@@ -103,9 +103,22 @@ def test_one_row_per_record_type_rounded_to_cents_with_its_project() -> None:
     rows = [(h.collector_ratio, h.hours, [d.item for d in h.dimensions], h.description) for h in workday.hours]
     assert rows == [
         ("11", Decimal("8.58"), [], "1001 Verkkokauppa 7.58 h; 1002 ERP 1.00 h; Määrittely; Palaveri"),
-        ("100", Decimal("2.00"), ["1001 Verkkokauppa"], None),
+        # workday.nv requires a description on every row: an entry without text gets its work type's name.
+        ("100", Decimal("2.00"), ["1001 Verkkokauppa"], "Konsultointi"),
     ]
+    assert {h.acceptance_status for h in workday.hours} == {"confirmed"}
     assert plan.figures() == "record type 11: 8.58 h; record type 100: 2.00 h (Projekti 1001 Verkkokauppa)"
+
+
+def test_every_row_has_a_description_and_an_acceptance_status() -> None:
+    unknown_work_type = line("3", guid="g", work_type_guid="wt-gone")
+    plan = build(unknown_work_type, hours=HOURS.model_copy(update={"default_description": "Työaika Severasta"}))
+    assert plan is not None
+    [row] = plan.workday.hours
+    assert (row.description, row.acceptance_status) == ("Työaika Severasta", "confirmed")
+    accepted = build(line("1", guid="h"), hours=HOURS.model_copy(update={"acceptance_status": "accepted"}))
+    assert accepted is not None
+    assert accepted.workday.hours[0].acceptance_status == "accepted"
 
 
 def test_without_approval_every_entry_counts_and_without_projects_no_dimension() -> None:
