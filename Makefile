@@ -11,6 +11,11 @@ ARCH ?= arm64
 FUNCTION ?= check_connections
 EVENT ?= events/$(FUNCTION).json
 PYTEST_ARGS ?=
+# samconfig.toml environment (one per company: see the README, "Several companies").
+SAM_ENV ?= default
+# GUIDED=1: sam deploy --guided (asks for every value, offers to save them in samconfig.toml).
+GUIDED ?=
+DEPLOY_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -61,7 +66,7 @@ security: tools ## checkov on the template (every skip is justified in .checkov.
 	$(TOOLBIN)/checkov --quiet --compact --config-file .checkov.yaml -f template.yaml
 
 build: tools ## sam build (arm64 by default, no container)
-	$(TOOLBIN)/sam build --parameter-overrides Architecture=$(ARCH) --build-dir .aws-sam/build-$(ARCH)
+	$(TOOLBIN)/sam build --config-env $(SAM_ENV) --parameter-overrides Architecture=$(ARCH) --build-dir .aws-sam/build-$(ARCH)
 
 invoke: venv ## run FUNCTION with EVENT locally (no Docker): make invoke FUNCTION=check_connections
 	$(BIN)/python -m sandbox.invoke $(FUNCTION) $(EVENT)
@@ -72,8 +77,14 @@ demo: venv ## the main job on the built-in sandbox
 bench: venv ## benchmarks (figures, not pass/fail)
 	$(BIN)/python -m tests.bench
 
-deploy: tools build ## sam deploy --guided
-	$(TOOLBIN)/sam deploy --guided --template-file .aws-sam/build-$(ARCH)/template.yaml
+# SAM looks for samconfig.toml beside the template it deploys (here the built one), so the
+# project's file is named by its absolute path; samconfig's parameter overrides are passed with
+# the architecture that was built (a command-line override replaces samconfig's, never merges).
+DEPLOY_OVERRIDES = $(shell $(PYTHON) scripts/deploy_overrides.py samconfig.toml $(SAM_ENV) Architecture=$(ARCH) || echo FAILED)
+
+deploy: build ## sam deploy with samconfig.toml: make deploy [SAM_ENV=...] [ARCH=x86_64] [GUIDED=1]
+	$(if $(filter FAILED,$(DEPLOY_OVERRIDES)),$(error samconfig.toml could not be read for SAM_ENV=$(SAM_ENV)))
+	$(TOOLBIN)/sam deploy $(if $(GUIDED),--guided )--template-file .aws-sam/build-$(ARCH)/template.yaml --config-file $(CURDIR)/samconfig.toml --config-env $(SAM_ENV) --parameter-overrides $(DEPLOY_OVERRIDES) $(DEPLOY_ARGS)
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -57,7 +57,9 @@ class LocalAws:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         self.endpoint_url = f"http://127.0.0.1:{port}"
-        self.resolver = Resolver(load_template(TEMPLATE_PATH), parameters=dict(self.parameters), region=self.region)
+        # The functions reach this local AWS through the template's own endpoint override.
+        parameters = {"AwsEndpointUrl": self.endpoint_url, **self.parameters}
+        self.resolver = Resolver(load_template(TEMPLATE_PATH), parameters=parameters, region=self.region)
         self._provision()
         return self
 

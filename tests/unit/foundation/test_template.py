@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 from typing import Any
 
 import pytest
 
-from sandbox.template import TEMPLATE_PATH, load_template, resources_of_type
+from sandbox.template import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
 
 TEMPLATE = load_template(TEMPLATE_PATH)
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
@@ -131,3 +134,68 @@ def test_layer_builds_for_the_chosen_architecture() -> None:
     assert layer["Metadata"] == {"BuildMethod": "python3.11", "BuildArchitecture": {"Ref": "Architecture"}}
     assert TEMPLATE["Parameters"]["Architecture"]["Default"] == "arm64"
     assert GLOBALS["Runtime"] == "python3.11"
+
+
+def _dashboard_widgets() -> list[dict[str, Any]]:
+    body = TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    # ${...} are CloudFormation substitutions; any stand-in keeps the JSON valid.
+    widgets: list[dict[str, Any]] = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    return widgets
+
+
+def _engine_metric_names() -> set[str]:
+    """The metric names engine/runner.py's _emit_metrics emits (read from its source)."""
+    source = (REPO_ROOT / "layers/common/severa_netvisor/engine/runner.py").read_text("utf-8")
+    tree = ast.parse(source)
+    emit = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "_emit_metrics")
+    return {
+        node.value for node in ast.walk(emit)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and re.fullmatch(r"[A-Z][A-Za-z]+", node.value)
+    }
+
+
+def test_dashboard_has_a_row_per_transfer_with_the_engines_metrics() -> None:
+    transfers = {
+        str(spec["Properties"]["CodeUri"]).strip("/").removeprefix("functions/")
+        for spec in FUNCTIONS.values() if spec["Properties"].get("Events", {}).get("Schedule")
+    }
+    emitted = _engine_metric_names() | {"OpenFailures"}  # OpenFailures: the register of open failures
+    seen: dict[str, set[str]] = {}
+    for widget in _dashboard_widgets():
+        for metric in widget.get("properties", {}).get("metrics", []):
+            if metric[0] != "SeveraNetvisor":
+                continue
+            dimensions = dict(zip(metric[2:-1:2], metric[3:-1:2], strict=True))
+            assert dimensions["service"] == "severa-netvisor", metric
+            assert metric[1] in emitted, f"the engine emits no metric {metric[1]}"
+            seen.setdefault(dimensions["transfer"], set()).add(metric[1])
+    assert set(seen) == transfers
+    wanted = {"RecordsCreated", "RecordsUpdated", "RecordsSkipped", "RecordsFailed", "RunDuration",
+              "LagBehindSource", "OpenFailures"}
+    for transfer, names in seen.items():
+        assert wanted <= names, f"{transfer}: {sorted(wanted - names)} missing"
+
+
+def test_dashboard_shows_every_queue_and_every_alarm() -> None:
+    body = TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for logical in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"):
+        assert f"${{{logical}.Arn}}" in body, f"{logical} is not on the dashboard"
+    for logical in resources_of_type(TEMPLATE, "AWS::SQS::Queue"):
+        assert f"${{{logical}.QueueName}}" in body, f"{logical} depth is not on the dashboard"
+
+
+def test_outputs_name_every_function_queue_and_the_dashboard() -> None:
+    outputs = TEMPLATE["Outputs"]
+    for logical in FUNCTIONS:
+        assert outputs[f"{logical}Name"]["Value"] == {"Ref": logical}
+    for logical in resources_of_type(TEMPLATE, "AWS::SQS::Queue"):
+        assert outputs[f"{logical}Url"]["Value"] == {"Ref": logical}
+    assert "${Dashboard}" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
+    for parameter in ("SeveraSecretName", "NetvisorSecretName", "MappingParameterName"):
+        assert outputs[parameter]["Value"] == {"Ref": parameter}
+
+
+def test_the_aws_endpoint_override_is_empty_unless_chosen() -> None:
+    assert TEMPLATE["Parameters"]["AwsEndpointUrl"]["Default"] == ""
+    assert GLOBALS["Environment"]["Variables"]["AWS_ENDPOINT_URL"] == {"Ref": "AwsEndpointUrl"}
