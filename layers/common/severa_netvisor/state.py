@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -458,3 +458,33 @@ class StateStore:
             last_error=_str(item, "last_error"),
             last_error_retryable=bool(item.get("last_error_retryable", {"BOOL": True}).get("BOOL", True)),
         )
+
+    # -- read-only queries (reconciliation) -------------------------------------------------------
+    def iter_ledger(
+        self, system: str, record_type: str, *, status: LedgerStatus | None = None
+    ) -> Iterator[LedgerEntry]:
+        """Every ledger entry of one record type (optionally only those with ``status``), a page of the
+        type's partition at a time. Read-only; for reports such as the month-end reconciliation."""
+        pk = self._ledger_pk(SourceRef(system, record_type, ""))
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(pk)},
+        }
+        if status is not None:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            request["ExpressionAttributeValues"][":status"] = _s(status.value)
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as error:
+                raise StateError(
+                    f"Could not read the ledger of {system}/{record_type}", remote_text=_describe(error)
+                ) from error
+            for item in response.get("Items", []):
+                yield self._entry(SourceRef(system, record_type, _str(item, "sk") or ""), item)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last

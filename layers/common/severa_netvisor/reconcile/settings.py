@@ -1,0 +1,36 @@
+"""The reconciliation's own settings, from the environment the template gives its function."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from severa_netvisor.reconcile.runner import ReconcileOptions
+
+
+class ReconcileSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    #: The encrypted S3 bucket the reports are stored in ("" in a local run that only prints).
+    report_bucket_name: str = ""
+    #: The SNS topic the summary is sent to (the alarm topic).
+    alarm_topic_arn: str = ""
+    reconcile_window_days: int = Field(default=7, ge=1, le=31)
+    reconcile_lease_wait_seconds: float = Field(default=600.0, ge=0)
+    reconcile_max_severa_lookups: int = Field(default=200, ge=0)
+    reconcile_quota_reserve: int = Field(default=5_000, ge=0)
+
+    def options(self) -> ReconcileOptions:
+        return ReconcileOptions(
+            window_days=self.reconcile_window_days,
+            lease_wait_seconds=self.reconcile_lease_wait_seconds,
+            max_severa_lookups=self.reconcile_max_severa_lookups,
+            quota_reserve=self.reconcile_quota_reserve,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_reconcile_settings() -> ReconcileSettings:
+    return ReconcileSettings()

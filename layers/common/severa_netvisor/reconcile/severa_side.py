@@ -1,0 +1,177 @@
+"""Reading Severa for a period: its invoice statuses, and its invoices a window of days at a time.
+
+Severa's list reads do not page, so a long period is read in windows (``window_days``): memory holds
+one window's invoices, and a month costs a handful of calls. Each window is asked for a day more on
+both sides and filtered by the invoice's office date, so an invoice near a window's edge is counted
+once whatever time zone Severa compares dates in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from severa_netvisor.errors import ConfigurationError
+from severa_netvisor.finnish import FinnishValidationError
+from severa_netvisor.mapping.config import MappingConfig, VatMapping
+from severa_netvisor.mapping.invoices import local_date
+from severa_netvisor.reconcile.facts import SeveraInvoice, Stage, vat_breakdown
+from severa_netvisor.reconcile.formats import ZERO
+from severa_netvisor.reconcile.period import Period
+from severa_netvisor.severa.client import EPOCH, SeveraClient
+from severa_netvisor.severa.models import Customer, Invoice, InvoiceRow
+
+#: Shown as the VAT code of Severa rows the mapping gives no Netvisor code.
+NOT_MAPPED = "(not mapped)"
+NO_RATE = "(no VAT rate)"
+
+
+@dataclass(frozen=True)
+class StatusBook:
+    """What each Severa invoice status means for the books."""
+
+    ready: str
+    transferred: str
+    paid_name: str
+    booked: frozenset[str]
+    waiting: frozenset[str]
+    paid: frozenset[str]
+
+    def stage(self, status: str | None) -> Stage:
+        if status in self.booked:
+            return Stage.BOOKED
+        if status in self.waiting:
+            return Stage.WAITING
+        return Stage.OTHER
+
+
+def read_status_book(client: SeveraClient, mapping: MappingConfig) -> StatusBook:
+    """Severa's statuses with the mapping's names; a name Severa does not have is a configuration error
+    (Severa answers a read of an unknown status with nothing, which would pass for "all agree")."""
+    statuses = client.invoice_statuses()
+    known = {s.name for s in statuses if s.name}
+    names = mapping.invoice_statuses
+    named = {
+        "invoice_statuses.ready_to_transfer": names.ready_to_transfer,
+        "invoice_statuses.transferred": names.transferred,
+        "invoice_statuses.paid": names.paid,
+        "invoice_statuses.partially_paid": names.partially_paid,
+        "invoice_statuses.error": names.error,
+    }
+    missing = [f"{key} '{name}'" for key, name in named.items() if name and name not in known]
+    if missing:
+        raise ConfigurationError(
+            "The mapping names invoice statuses Severa does not have: "
+            + ", ".join(missing)
+            + ". Severa's statuses: "
+            + ", ".join(f"'{name}'" for name in sorted(known))
+            + ". Correct the names in the mapping (spelled exactly as in Severa)."
+        )
+    sent_otherwise = {s.name for s in statuses if s.name and (s.is_sent or s.is_paid)}
+    booked = {names.transferred, names.paid, *([names.partially_paid] if names.partially_paid else [])}
+    waiting = {names.ready_to_transfer, *([names.error] if names.error else [])}
+    return StatusBook(
+        ready=names.ready_to_transfer,
+        transferred=names.transferred,
+        paid_name=names.paid,
+        booked=frozenset((booked | sent_otherwise) - waiting),
+        waiting=frozenset(waiting),
+        paid=frozenset({names.paid} | {s.name for s in statuses if s.name and s.is_paid}),
+    )
+
+
+def _is_tax_free(invoice: Invoice) -> bool:
+    return invoice.is_tax_free or bool(invoice.invoice_config and invoice.invoice_config.is_tax_free)
+
+
+def _row_code(row: InvoiceRow, vat: VatMapping, tax_free: bool) -> str:
+    """The Netvisor VAT code the invoices transfer gives this row (as ``mapping.invoices`` decides it)."""
+    if row.row_vat_rate_percent is None:
+        return NO_RATE
+    try:
+        return vat.code_for(row.row_vat_rate_percent, tax_free=tax_free, severa_code=row.row_vat_code).value
+    except FinnishValidationError:
+        return NOT_MAPPED
+
+
+def severa_facts(invoice: Invoice, book: StatusBook, mapping: MappingConfig) -> SeveraInvoice:
+    tax_free = _is_tax_free(invoice)
+    lines = [
+        (_row_code(row, mapping.vat, tax_free), row.row_vat_rate_percent, row.row_vat_excluded_amount,
+         row.row_vat_amount, row.row_amount)
+        for row in invoice.invoice_rows
+        if (row.row_vat_excluded_amount, row.row_vat_amount, row.row_amount) != (ZERO, ZERO, ZERO)
+    ]  # fmt: skip
+    breakdown = vat_breakdown(lines)
+    details = invoice.invoice_details
+    gross = details.invoice_total_vat_included_amount if details else sum((b.gross for b in breakdown), ZERO)
+    net = details.invoice_total_vat_excluded_amount if details else sum((b.net for b in breakdown), ZERO)
+    vat = details.invoice_total_vat_amount if details else sum((b.vat for b in breakdown), ZERO)
+    reference = (invoice.reference_number or (details.seller_reference_identifier if details else None) or "").strip()
+    return SeveraInvoice(
+        guid=invoice.guid or "",
+        number="" if invoice.number is None else str(invoice.number),
+        invoice_date=local_date(invoice.date),
+        status=invoice.invoice_status or "",
+        stage=book.stage(invoice.invoice_status),
+        account_guid=invoice.account_guid or "",
+        customer_number="" if invoice.account_number is None else str(invoice.account_number),
+        customer_name=(invoice.account_name or "").strip(),
+        gross=gross,
+        net=net,
+        vat=vat,
+        reference=reference,
+        is_credit_note=invoice.is_credit_note or gross < ZERO,
+        credited_guid=(invoice.reimburse_invoice_guid or "").strip() or None,
+        paid=(invoice.invoice_status or "") in book.paid,
+        payment_date=local_date(invoice.payment_date) if invoice.payment_date else None,
+        vat_lines=breakdown,
+    )
+
+
+def _utc_day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+class SeveraSide:
+    """The Severa reads of one reconciliation (every call counts against the daily quota)."""
+
+    def __init__(self, client: SeveraClient, mapping: MappingConfig, *, window_days: int):
+        self.client = client
+        self.mapping = mapping
+        self.window_days = window_days
+
+    def unit_guids(self) -> list[str]:
+        """The business units the invoices transfer reads ([""] = all of them)."""
+        wanted = self.mapping.invoices.business_units
+        if not wanted:
+            return [""]
+        units = {u.name: u.guid for u in self.client.business_units_changed_since(EPOCH) if u.name and u.guid}
+        missing = [name for name in wanted if name not in units]
+        if missing:
+            raise ConfigurationError(
+                "invoices.business_units names units Severa does not have: "
+                + ", ".join(missing)
+                + ". Correct the mapping (names as spelled in Severa)."
+            )
+        return [units[name] for name in wanted]
+
+    def invoices(self, period: Period) -> Iterator[list[Invoice]]:
+        """The period's invoices (by invoice date), one window at a time."""
+        units = self.unit_guids()
+        for start, end in period.windows(self.window_days):
+            found: dict[str, Invoice] = {}
+            query_start, query_end = _utc_day(start - timedelta(days=1)), _utc_day(end + timedelta(days=1))
+            for unit in units:
+                for invoice in self.client.invoices_by_date(query_start, query_end, unit):
+                    if invoice.guid and start <= local_date(invoice.date) <= end:
+                        found[invoice.guid] = invoice
+            yield list(found.values())
+
+    def invoice(self, guid: str) -> Invoice | None:
+        return self.client.invoice(guid)
+
+    def customers(self) -> dict[str, Customer]:
+        """Every Severa customer by account GUID, in one call (cheaper in quota than one call each)."""
+        return {c.guid: c for c in self.client.customers_changed_since(EPOCH) if c.guid}
