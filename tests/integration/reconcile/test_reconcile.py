@@ -121,9 +121,10 @@ def test_invoices_sent_in_severa_that_netvisor_does_not_have(world: ReconcileWor
     assert set(missing) == {str(by_hand), str(removed)}
     assert "no record of a transfer" in missing[str(by_hand)]["ledger"]
     assert "Netvisor no longer has" in missing[str(removed)]["ledger"]
-    assert missing[str(removed)]["gross"] == world.severa_invoice(removed)["InvoiceDetails"][
-        "invoiceTotalVatIncludedAmount"
-    ]
+    assert (
+        missing[str(removed)]["gross"]
+        == world.severa_invoice(removed)["InvoiceDetails"]["invoiceTotalVatIncludedAmount"]
+    )
     words = findings(report, "missing_in_netvisor")
     assert any(f"invoice {by_hand}" in w and READY_STATUS.lower() in w for w in words), words
     assert any(f"invoice {removed}" in w and "removed it from netvisor" in w for w in words), words
