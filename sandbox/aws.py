@@ -1,8 +1,8 @@
 """Local AWS: moto in server mode on 127.0.0.1, provisioned with the template's resources.
 
-``LocalAws().start()`` runs moto on a free port and creates the DynamoDB table, the SQS queues and
-the SNS topic declared in template.yaml (names resolved as for the stack ``severa-netvisor``), plus
-the two secrets and the mapping parameter the template's parameters name. Run
+``LocalAws().start()`` runs moto on a free port and creates the DynamoDB table, the SQS queues, the
+S3 bucket and the SNS topic declared in template.yaml (names resolved as for the stack
+``severa-netvisor``), plus the two secrets and the mapping parameter the template's parameters name. Run
 ``python -m sandbox.aws`` to keep one running for manual work.
 """
 
@@ -140,6 +140,8 @@ class LocalAws:
             self.resolver.physical[logical] = {"Ref": arn, "TopicArn": arn, "TopicName": props["TopicName"]}
         for logical, spec in resources_of_type(template, "AWS::DynamoDB::Table").items():
             self._create_table(logical, spec)
+        for logical, spec in resources_of_type(template, "AWS::S3::Bucket").items():
+            self._create_bucket(logical, spec)
         # Dead-letter queues first: the other queues' redrive policies point at them.
         queues = resources_of_type(template, "AWS::SQS::Queue")
         for logical in sorted(queues, key=lambda name: "RedrivePolicy" in queues[name].get("Properties", {})):
@@ -172,6 +174,23 @@ class LocalAws:
             )
         arn = client.describe_table(TableName=props["TableName"])["Table"]["TableArn"]
         self.resolver.physical[logical] = {"Ref": props["TableName"], "Arn": arn}
+
+    def _create_bucket(self, logical: str, spec: dict[str, Any]) -> None:
+        """A bucket with the template's default encryption (CloudFormation names it; here a fixed name)."""
+        assert self.resolver is not None
+        props = self.resolver.resolve(spec.get("Properties", {}))
+        name = props.get("BucketName") or f"{self.resolver.stack_name}-{logical.lower()}"
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        if "BucketEncryption" in props:
+            # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                 **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {})}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]  # fmt: skip
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        self.resolver.physical[logical] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
 
     def _create_queue(self, logical: str, spec: dict[str, Any]) -> None:
         assert self.resolver is not None

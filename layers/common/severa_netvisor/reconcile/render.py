@@ -22,7 +22,11 @@ WIDTH = 100
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent)) or [indent]
+    lines = textwrap.wrap(
+        text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent), break_on_hyphens=False,
+        break_long_words=False,
+    )  # fmt: skip
+    return lines or [indent]
 
 
 def _headline(report: Report) -> str:

@@ -31,6 +31,7 @@ from severa_netvisor.reconcile.registers import (
     CreditMatchRegister,
     FailureRegister,
     OpenFailure,
+    readable_reason,
 )
 from severa_netvisor.reconcile.report import Finding, Overview, Report, Usage
 from severa_netvisor.reconcile.sections import TOTALS
@@ -247,7 +248,7 @@ class Reconciliation:
                     payment_date=payment.payment_date,
                     amount=payment.sum if payment.sum is not None else Decimal(0),
                     ledger_status=entry.status.value if entry else "",
-                    ledger_reason=(entry.last_error or "") if entry else "",
+                    ledger_reason=readable_reason(entry.last_error) if entry else "",
                 )
             )
         guids = {p.severa.guid for p in invoices}
