@@ -20,10 +20,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from sandbox.keepalive import IDLE_SECONDS, KeepAliveServer
 from sandbox.netvisor import render
 from sandbox.netvisor.faults import FaultSet
 from sandbox.netvisor.resources import RESOURCES, Request
@@ -142,7 +143,9 @@ class RequestLog:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
-    protocol_version = "HTTP/1.0"
+    # Netvisor answers HTTP/1.1 with keep-alive; every answer carries its Content-Length.
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: the request log holds what tests need
@@ -154,8 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.simulator.handle(self)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(KeepAliveServer):
     allow_reuse_address = True
 
     def __init__(self, simulator: NetvisorSimulator):
@@ -199,7 +201,13 @@ class NetvisorSimulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (a keep-alive client opens one per company)."""
+        return self._server.connections_accepted if self._server is not None else 0
 
     def __enter__(self) -> NetvisorSimulator:
         return self.start()

@@ -21,11 +21,12 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 from lxml import etree
 
+from sandbox.keepalive import IDLE_SECONDS, KeepAliveServer
 from sandbox.severa.faults import DEFAULT_TEXTS, Injection, Injections, fault_type_name
 from sandbox.severa.operations import HANDLERS, SoapFault
 from sandbox.severa.seed import build_state
@@ -119,7 +120,13 @@ class SeveraSimulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (a keep-alive client opens few)."""
+        return self._server.connections_accepted if self._server is not None else 0
 
     def __enter__(self) -> SeveraSimulator:
         return self.start() if self._server is None else self
@@ -283,10 +290,7 @@ class SeveraSimulator:
         return _Answer(500, etree.tostring(envelope, encoding="utf-8"))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(KeepAliveServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], simulator: SeveraSimulator):
         super().__init__(address, handler)
         self.simulator = simulator
@@ -295,6 +299,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "Microsoft-IIS/10.0"
+    # IIS keeps connections alive (HTTP/1.1); every answer carries its Content-Length.
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests make thousands of calls."""
