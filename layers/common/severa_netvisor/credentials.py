@@ -3,17 +3,19 @@
 Secrets are read with Powertools parameters (cached for ``secret_max_age_seconds`` in a warm
 Lambda). When Severa or Netvisor rejects the credentials, callers ask for a forced re-read once, so
 a key rotated in Secrets Manager is picked up without a redeploy. Validation errors name the missing
-or bad field and never include a value.
+or bad field and never include a value, and every key value read is registered with the process's
+scrubber (``scrub.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from severa_netvisor.errors import CredentialsError
+from severa_netvisor.scrub import register_secret
 from severa_netvisor.settings import Settings, get_settings
 
 NETVISOR_PRODUCTION_HOST = "https://integration.netvisor.fi"
@@ -22,6 +24,15 @@ SEVERA_PRODUCTION_ENDPOINT = "https://sync.severa.com/webservice/S3/API.svc"
 
 class _Secret(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    @model_validator(mode="after")
+    def _register_secret_values(self) -> Self:
+        """Every key read becomes known to the scrubber, so no echo of it reaches a log or a queue."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                register_secret(value.get_secret_value())
+        return self
 
 
 class NetvisorCredentials(_Secret):
