@@ -70,7 +70,7 @@ def main() -> None:
         # What Netvisor really took, as the client saw it (latency + the simulator's own work): the
         # true floor when everything else overlaps with it.
         netvisor_seconds: list[float] = []
-        session: requests.Session = context.netvisor._session
+        session: requests.Session = context.netvisor.session
         session.hooks["response"].append(
             lambda response, **_: netvisor_seconds.append(response.elapsed.total_seconds())
         )

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     netvisor_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     severa_operation_timeout_seconds: float = Field(default=120.0, gt=0)
     severa_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: The largest answer either client reads (streamed lists of invoices are bounded per invoice instead).
+    severa_max_response_mb: int = Field(default=128, ge=1)
+    netvisor_max_response_mb: int = Field(default=64, ge=1)
     #: Stop taking new records when the Lambda has less than this left.
     time_budget_margin_seconds: float = Field(default=60.0, ge=0)
     environment: str = "production"

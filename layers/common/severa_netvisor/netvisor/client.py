@@ -1,13 +1,18 @@
-"""``NetvisorClient``: every Netvisor resource the integration uses, over one requests.Session.
+"""``NetvisorClient``: every Netvisor resource the integration uses.
 
 Rules it enforces (reference API.md §1, §3):
-- one request at a time per Netvisor company (host + organisation id), process-wide;
+- one request at a time per Netvisor company (host + organisation id), process-wide, over one
+  keep-alive ``requests.Session`` per company (signing, sending and reading the answer all happen
+  under the company's lock, so the session is never used by two threads at once);
 - long timeouts: ``netvisor_write_timeout_seconds`` (>= 120 s) for writes, the read timeout for reads;
-- retries with backoff only where safe: reads on 5xx, timeouts, maintenance, technical errors and
-  connection failures; writes only when the request provably never reached Netvisor (connection
-  refused, connect timeout);
+- answers are read streamed, up to ``netvisor_max_response_mb`` (``answers.py``);
+- retries (``retry.py``, shared with the Severa client) with backoff only where safe: reads on 5xx,
+  timeouts, maintenance, technical errors and connection failures; writes only when the request
+  provably never reached Netvisor (connection refused, connect timeout);
 - on AUTHENTICATION_FAILED, re-read the credentials once (``credential_reloader``) and try once more;
 - every request is signed for exactly the URL sent, with a fresh transaction id.
+
+Every write goes through ``_post`` and every request through ``_call``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from severa_netvisor.answers import MEGABYTE, AnswerRefused, read_body
 from severa_netvisor.credentials import NetvisorCredentials
 from severa_netvisor.netvisor import xmlbuild, xmlparse
 from severa_netvisor.netvisor.auth import signed_headers
@@ -51,6 +56,7 @@ from severa_netvisor.netvisor.models import (
     WorkdayInput,
 )
 from severa_netvisor.observability import logger
+from severa_netvisor.retry import FailureKinds, RetryPolicy, call_with_retries, connection_never_made
 from severa_netvisor.settings import Settings, get_settings
 
 #: Netvisor's batch limits (reference API.md §3.4).
@@ -59,25 +65,40 @@ PRODUCT_ID_BATCH = 400
 INVOICE_KEY_BATCH = 500
 INVOICE_PAGE_SIZE = 500
 
-_company_locks: dict[tuple[str, str], threading.Lock] = {}
-_company_locks_guard = threading.Lock()
+_companies: dict[tuple[str, str], tuple[threading.Lock, requests.Session]] = {}
+_companies_guard = threading.Lock()
+
+
+def _company(host: str, organisation_id: str) -> tuple[threading.Lock, requests.Session]:
+    key = (host.rstrip("/").lower(), organisation_id.strip())
+    with _companies_guard:
+        found = _companies.get(key)
+        if found is None:
+            found = _companies[key] = (threading.Lock(), requests.Session())
+        return found
 
 
 def company_lock(host: str, organisation_id: str) -> threading.Lock:
     """The process-wide lock that keeps requests to one Netvisor company one at a time."""
-    key = (host.rstrip("/").lower(), organisation_id.strip())
-    with _company_locks_guard:
-        return _company_locks.setdefault(key, threading.Lock())
+    return _company(host, organisation_id)[0]
 
 
-def _never_reached(error: requests.ConnectionError) -> bool:
-    """True when the connection was never established, so Netvisor cannot have seen the request."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = error.args[0] if error.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, NewConnectionError | ConnectionRefusedError)
+def company_session(host: str, organisation_id: str) -> requests.Session:
+    """The company's keep-alive session; use it only while holding ``company_lock``."""
+    return _company(host, organisation_id)[1]
+
+
+def _is_transient(error: Exception) -> bool:
+    return isinstance(error, NetvisorError) and error.retryable
+
+
+def _never_sent(error: Exception) -> bool:
+    return isinstance(error, NetvisorTimeoutError) and not error.may_have_arrived
+
+
+NETVISOR_FAILURES = FailureKinds(
+    transient=_is_transient, never_sent=_never_sent, authentication=(NetvisorAuthenticationError,)
+)
 
 
 def _ansi_datetime(moment: datetime) -> str:
@@ -104,14 +125,19 @@ class NetvisorClient:
         self._credentials = credentials
         self._settings = settings or get_settings()
         self._reload = credential_reloader
-        self._session = session or requests.Session()
-        self._max_attempts = max(1, max_attempts)
-        self._backoff = backoff_seconds
-        self._sleep = sleep
+        #: A session given by the caller (tests); otherwise the company's shared keep-alive session.
+        self._own_session = session
+        self._retry = RetryPolicy.exponential(max_attempts, backoff_seconds, sleep)
 
     def __repr__(self) -> str:  # never the keys
         c = self._credentials
         return f"NetvisorClient(host={c.host!r}, organisation_id={c.organisation_id!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        """The session requests to this client's company go over."""
+        c = self._credentials
+        return self._own_session or company_session(c.host, c.organisation_id)
 
     # ------------------------------------------------------------ transport
 
@@ -119,79 +145,106 @@ class NetvisorClient:
         self, method: str, resource: str, params: dict[str, str], body: bytes | None, write: bool
     ) -> xmlparse.Element | None:
         credentials = self._credentials
-        request = requests.Request(method, f"{credentials.host}/{resource}", params=params, data=body)
-        prepared = self._session.prepare_request(request)
-        assert prepared.url is not None
-        prepared.headers.update(signed_headers(credentials, prepared.url))
-        if body is not None:
-            prepared.headers["Content-Type"] = "text/xml; charset=utf-8"
         read_timeout = (
             self._settings.netvisor_write_timeout_seconds if write else self._settings.netvisor_read_timeout_seconds
         )
         timeout = (self._settings.netvisor_connect_timeout_seconds, read_timeout)
-        transaction_id = prepared.headers["X-Netvisor-Authentication-TransactionId"]
         started = time.monotonic()
         with company_lock(credentials.host, credentials.organisation_id):
-            try:
-                response = self._session.send(prepared, timeout=timeout, allow_redirects=False)
-            except requests.ConnectionError as error:
-                never = _never_reached(error)
-                raise NetvisorConnectionError(
-                    f"Netvisor {resource}: could not connect to {credentials.host}"
-                    if never
-                    else f"Netvisor {resource}: the connection broke before an answer arrived",
-                    may_have_arrived=not never,
-                    resource=resource,
-                    retryable=never or not write,
-                ) from None
-            except requests.Timeout:
-                raise NetvisorTimeoutError(
-                    f"Netvisor {resource}: no answer within {read_timeout:g} s",
-                    may_have_arrived=True,
-                    resource=resource,
-                    retryable=not write,
-                ) from None
-            except requests.RequestException as error:
-                raise NetvisorConnectionError(
-                    f"Netvisor {resource}: request failed ({type(error).__name__})",
-                    may_have_arrived=True,
-                    resource=resource,
-                    retryable=not write,
-                ) from None
+            session = self.session
+            request = requests.Request(method, f"{credentials.host}/{resource}", params=params, data=body)
+            prepared = session.prepare_request(request)
+            assert prepared.url is not None
+            # Signed under the lock: the timestamp is the moment the request really leaves.
+            prepared.headers.update(signed_headers(credentials, prepared.url))
+            if body is not None:
+                prepared.headers["Content-Type"] = "text/xml; charset=utf-8"
+            status, content = self._exchange(session, prepared, timeout, resource, write)
         logger.debug(
             "netvisor request",
             extra={
                 "resource": resource,
-                "transaction_id": transaction_id,
-                "http_status": response.status_code,
+                "transaction_id": prepared.headers["X-Netvisor-Authentication-TransactionId"],
+                "http_status": status,
                 "seconds": round(time.monotonic() - started, 3),
             },
         )
-        return self._interpret(response, resource)
+        return self._interpret(status, content, resource)
+
+    def _exchange(
+        self,
+        session: requests.Session,
+        prepared: requests.PreparedRequest,
+        timeout: tuple[float, float],
+        resource: str,
+        write: bool,
+    ) -> tuple[int, bytes]:
+        """Send and read the whole answer (streamed, within the size limit): (HTTP status, body)."""
+        limit = self._settings.netvisor_max_response_mb * MEGABYTE
+        try:
+            response = session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
+            return response.status_code, read_body(response, limit)
+        except AnswerRefused as refused:
+            raise NetvisorHttpError(
+                f"Netvisor {resource}: the answer {refused.reason}; it was not read",
+                resource=resource,
+                action="Netvisor's answer exceeded the integration's limit: ask for less (a narrower "
+                "date range), or raise NETVISOR_MAX_RESPONSE_MB on the function if the data is genuine.",
+            ) from None
+        except requests.ConnectionError as error:
+            never = connection_never_made(error)
+            raise NetvisorConnectionError(
+                f"Netvisor {resource}: could not connect to {self._credentials.host}"
+                if never
+                else f"Netvisor {resource}: the connection broke before an answer arrived",
+                may_have_arrived=not never,
+                resource=resource,
+                retryable=never or not write,
+            ) from None
+        except requests.Timeout:
+            raise NetvisorTimeoutError(
+                f"Netvisor {resource}: no answer within {timeout[1]:g} s",
+                may_have_arrived=True,
+                resource=resource,
+                retryable=not write,
+            ) from None
+        except requests.RequestException as error:
+            raise NetvisorConnectionError(
+                f"Netvisor {resource}: request failed ({type(error).__name__})",
+                may_have_arrived=True,
+                resource=resource,
+                retryable=not write,
+            ) from None
 
     @staticmethod
-    def _interpret(response: requests.Response, resource: str) -> xmlparse.Element | None:
-        body = response.content
-        root = xmlparse.parse_xml(body)
+    def _interpret(status_code: int, body: bytes, resource: str) -> xmlparse.Element | None:
+        try:
+            root = xmlparse.parse_xml(body)
+        except AnswerRefused as refused:
+            raise NetvisorHttpError(
+                f"Netvisor {resource}: the answer {refused.reason}; it was refused",
+                resource=resource,
+                http_status=status_code,
+            ) from None
         status = xmlparse.read_status(body, root)
         if status is not None and not status.ok:
             raise error_from_status(
-                status.code or "FAILED", status.text or "", resource=resource, http_status=response.status_code
+                status.code or "FAILED", status.text or "", resource=resource, http_status=status_code
             )
         snippet = body[:500].decode("utf-8", errors="replace")
-        if response.status_code >= 500:
+        if status_code >= 500:
             raise NetvisorServerError(
-                f"Netvisor {resource} answered HTTP {response.status_code}",
+                f"Netvisor {resource} answered HTTP {status_code}",
                 remote_text=snippet,
                 resource=resource,
-                http_status=response.status_code,
+                http_status=status_code,
             )
-        if response.status_code >= 400 or status is None:
+        if status_code >= 400 or status is None:
             raise NetvisorHttpError(
-                f"Netvisor {resource} answered HTTP {response.status_code} without a Netvisor status",
+                f"Netvisor {resource} answered HTTP {status_code} without a Netvisor status",
                 remote_text=snippet,
                 resource=resource,
-                http_status=response.status_code,
+                http_status=status_code,
             )
         return root
 
@@ -204,35 +257,19 @@ class NetvisorClient:
         *,
         write: bool,
     ) -> xmlparse.Element | None:
-        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-        reloaded = False
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._send_once(method, resource, params, body, write)
-            except NetvisorAuthenticationError:
-                if self._reload is None or reloaded:
-                    raise
-                # Rejected requests were not applied, so one retry with re-read keys is safe.
-                self._credentials = self._reload()
-                reloaded = True
-                attempt -= 1
-            except NetvisorError as error:
-                if attempt >= self._max_attempts or not self._may_retry(error, write):
-                    raise
-                delay = self._backoff * (2 ** (attempt - 1))
-                logger.warning(
-                    "netvisor request failed, retrying",
-                    extra={"resource": resource, "error_class": error.error_class, "delay_seconds": delay},
-                )
-                self._sleep(delay)
+        sent = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        return call_with_retries(
+            lambda: self._send_once(method, resource, sent, body, write),
+            write=write,
+            policy=self._retry,
+            kinds=NETVISOR_FAILURES,
+            reload_credentials=self._reload_credentials if self._reload is not None else None,
+            what=f"Netvisor {resource}",
+        )
 
-    @staticmethod
-    def _may_retry(error: NetvisorError, write: bool) -> bool:
-        if write:
-            return isinstance(error, NetvisorConnectionError) and not error.may_have_arrived
-        return error.retryable
+    def _reload_credentials(self) -> None:
+        assert self._reload is not None
+        self._credentials = self._reload()
 
     def _get(self, resource: str, **params: str | None) -> xmlparse.Element | None:
         return self._call("GET", resource, {k: v for k, v in params.items() if v is not None}, write=False)
