@@ -3,36 +3,46 @@
 - The WSDL is parsed from the package once per process (never fetched: no network at cold start)
   and the service address is the secret's endpoint.
 - Every call carries the ``WebServicePassword`` header and explicit connect and operation timeouts.
-- Faults become ``SeveraError`` subclasses (remote text verbatim). An authentication failure makes
-  the client re-read the secret once (``credential_reloader``) and retry once.
-- Only reads are retried, and only after transport failures, with backoff; writes never are.
+- Faults become ``SeveraError`` subclasses (remote text verbatim, secrets scrubbed).
+- Retries and the credential re-read go through ``retry.py`` (shared with the Netvisor client):
+  reads are retried after transport failures, with backoff; writes only when the request provably
+  never left; an authentication failure re-reads the secret once (``credential_reloader``).
 - The ``Quota`` / ``UsedQuota`` headers of every response, faults included, are kept in ``quota``.
-- zeep builds and sends each request; the answer is read by ``reply.py`` (much faster on big lists).
-- NotFound on a list read and a nil or missing result mean "nothing" (API.md §3): an empty list,
+- zeep builds and sends each request; the answer is left unread (streamed) and read by ``reply.py``
+  within limits: single records and files as one tree, at most ``severa_max_response_mb``; lists item
+  by item. ``iter_invoices_by_status`` / ``iter_invoices_by_date`` yield invoices one at a time in
+  bounded memory whatever the backlog; the list-returning methods keep the size limit.
+- NotFound on a read and a nil or missing result mean "nothing" (API.md §3): an empty list,
   or None for a single get.
+- Every write goes through ``_call(..., write=True)``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from lxml import etree
+from pydantic import BaseModel
 from zeep import Client as ZeepClient
 from zeep import Settings as ZeepSettings
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 from zeep.wsdl import Document
 
+from severa_netvisor.answers import MEGABYTE, AnswerRefused, iter_body
 from severa_netvisor.credentials import SeveraCredentials
 from severa_netvisor.observability import logger
+from severa_netvisor.retry import FailureKinds, RetryPolicy, call_with_retries, connection_never_made
+from severa_netvisor.scrub import scrub
 from severa_netvisor.settings import Settings, get_settings
+from severa_netvisor.severa.characters import visible
 from severa_netvisor.severa.errors import (
     SeveraAuthenticationError,
     SeveraNotFoundError,
@@ -56,7 +66,7 @@ from severa_netvisor.severa.models import (
     User,
     WorkType,
 )
-from severa_netvisor.severa.reply import as_bytes, as_list, as_one, as_text, read_reply
+from severa_netvisor.severa.reply import ItemReader, as_bytes, as_one, as_text, read_reply, refused_answer
 
 WSDL_PATH = Path(__file__).resolve().parent / "wsdl" / "severa.wsdl"
 SERVICE_NS = "http://soap.severa.com/"
@@ -71,6 +81,34 @@ CHECK_CONTACT_CHANGES = 128
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 #: S2 waits 15 s first; a Lambda has less patience, and the next scheduled run retries anyway.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 6.0)
+#: Answers that carry a file as one base64 text (parsed with libxml2's huge-text option).
+FILE_OPERATIONS = frozenset({"GetInvoicePdfByInvoiceGUID", "GetInvoiceAttachmentFile"})
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _is_transient(error: Exception) -> bool:
+    return isinstance(error, SeveraTransportError) and error.retryable
+
+
+def _never_sent(error: Exception) -> bool:
+    return isinstance(error, SeveraTransportError) and not error.may_have_arrived
+
+
+SEVERA_FAILURES = FailureKinds(
+    transient=_is_transient, never_sent=_never_sent, authentication=(SeveraAuthenticationError,)
+)
+
+
+class _StreamingTransport(Transport):
+    """zeep's transport, but the answer is left unread (``stream=True``) for the client to read
+    within its limits; and no logging of envelopes (they carry the API key)."""
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        return self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
 
 
 @lru_cache(maxsize=4)
@@ -108,11 +146,11 @@ class SeveraClient:
         self._settings = settings or get_settings()
         self._credentials = credentials
         self._reloader = credential_reloader
-        self._retry_delays = tuple(retry_delays)
-        self._sleep = sleep
+        self._retry = RetryPolicy(tuple(retry_delays), sleep)
+        self._max_bytes = self._settings.severa_max_response_mb * MEGABYTE
         self._quota = QuotaStatus()
         self._session = requests.Session()
-        transport = Transport(  # type: ignore[no-untyped-call]
+        transport = _StreamingTransport(  # type: ignore[no-untyped-call]
             cache=None,
             session=self._session,
             timeout=self._settings.severa_connect_timeout_seconds,
@@ -163,15 +201,13 @@ class SeveraClient:
     # -- customers ---------------------------------------------------------------------------
     def accounts_changed_since(self, since: datetime, options: int = 0) -> list[Account]:
         """Accounts inserted or updated since ``since`` (options: API.md §4.1 AccountGetOptions values)."""
-        raw = self._call("IAccount", "GetAccountsChangedSince", startDateTime=_utc(since), options=options)
-        return as_list(Account, raw)
+        return self._list(Account, "IAccount", "GetAccountsChangedSince", startDateTime=_utc(since), options=options)
 
     def account(self, account_guid: str) -> Account | None:
         return as_one(Account, self._call("IAccount", "GetAccountByGUID", accountGuid=account_guid))
 
     def customers_changed_since(self, since: datetime, options: int = 0) -> list[Customer]:
-        raw = self._call("ICustomer", "GetCustomersChangedSince", startDateTime=_utc(since), options=options)
-        return as_list(Customer, raw)
+        return self._list(Customer, "ICustomer", "GetCustomersChangedSince", startDateTime=_utc(since), options=options)
 
     def customers_with_details_changed_since(self, since: datetime) -> list[CustomerDetails]:
         """Customers whose own data, addresses or contacts changed since ``since``, each with all its
@@ -200,33 +236,41 @@ class SeveraClient:
 
     def addresses_changed_since(self, since: datetime, account_guid: str = "", options: int = 0) -> list[Address]:
         """Addresses changed since ``since``; an empty ``account_guid`` means every account."""
-        raw = self._call(
-            "IAddress", "GetAddressesChangedSince", accountGUID=account_guid, startDateTime=_utc(since), options=options
+        return self._list(
+            Address,
+            "IAddress",
+            "GetAddressesChangedSince",
+            accountGUID=account_guid,
+            startDateTime=_utc(since),
+            options=options,
         )
-        return as_list(Address, raw)
 
     def address(self, address_guid: str) -> Address | None:
         return as_one(Address, self._call("IAddress", "GetAddressByGUID", addressGUID=address_guid))
 
     def contacts_changed_since(self, since: datetime, account_guid: str = "", options: int = 0) -> list[Contact]:
-        raw = self._call(
-            "IContact", "GetContactsChangedSince", accountGUID=account_guid, startDateTime=_utc(since), options=options
+        return self._list(
+            Contact,
+            "IContact",
+            "GetContactsChangedSince",
+            accountGUID=account_guid,
+            startDateTime=_utc(since),
+            options=options,
         )
-        return as_list(Contact, raw)
 
     def contacts_of_account(self, account_guid: str) -> list[Contact]:
-        return as_list(Contact, self._call("IContact", "GetContactsByAccountGUID", accountGUID=account_guid))
+        return self._list(Contact, "IContact", "GetContactsByAccountGUID", accountGUID=account_guid)
 
     # -- dimensions and products ---------------------------------------------------------------
     def cases_changed_since(self, since: datetime, business_unit_guid: str = "", options: int = 0) -> list[Case]:
-        raw = self._call(
+        return self._list(
+            Case,
             "ICase",
             "GetCasesChangedSince",
             businessUnitGUID=business_unit_guid,
             startDateTime=_utc(since),
             options=options,
         )
-        return as_list(Case, raw)
 
     def case(self, case_guid: str) -> Case | None:
         return as_one(Case, self._call("ICase", "GetCaseByGUID", caseGuid=case_guid))
@@ -234,48 +278,70 @@ class SeveraClient:
     def business_units_changed_since(
         self, since: datetime, business_unit_guid: str = "", options: int = 0
     ) -> list[BusinessUnit]:
-        raw = self._call(
+        return self._list(
+            BusinessUnit,
             "IBusinessUnit",
             "GetBusinessUnitsChangedSince",
             businessUnitGUID=business_unit_guid,
             startDateTime=_utc(since),
             options=options,
         )
-        return as_list(BusinessUnit, raw)
 
     def products_changed_since(self, since: datetime, options: int = 0) -> list[Product]:
-        raw = self._call("IProduct", "GetProductsChangedSince", startDateTime=_utc(since), options=options)
-        return as_list(Product, raw)
+        return self._list(Product, "IProduct", "GetProductsChangedSince", startDateTime=_utc(since), options=options)
 
     def work_types_changed_since(self, since: datetime, options: int = 0) -> list[WorkType]:
-        raw = self._call("IWorkType", "GetWorkTypesChangedSince", startDateTime=_utc(since), options=options)
-        return as_list(WorkType, raw)
+        return self._list(WorkType, "IWorkType", "GetWorkTypesChangedSince", startDateTime=_utc(since), options=options)
 
     def all_work_types(self) -> list[WorkType]:
-        return as_list(WorkType, self._call("IWorkType", "GetAllWorkTypes"))
+        return self._list(WorkType, "IWorkType", "GetAllWorkTypes")
 
     def users_changed_since(self, since: datetime, business_unit_guid: str = "", options: int = 0) -> list[User]:
-        raw = self._call(
+        return self._list(
+            User,
             "IUser",
             "GetUsersChangedSince",
             businessUnitGUID=business_unit_guid,
             startDateTime=_utc(since),
             options=options,
         )
-        return as_list(User, raw)
 
     def currencies(self) -> list[Currency]:
-        return as_list(Currency, self._call("ICurrency", "GetCurrencies"))
+        return self._list(Currency, "ICurrency", "GetCurrencies")
 
     # -- invoices ----------------------------------------------------------------------------
     def invoice_statuses(self) -> list[InvoiceStatus]:
-        return as_list(InvoiceStatus, self._call("IInvoiceStatus", "GetAllInvoiceStatuses"))
+        return self._list(InvoiceStatus, "IInvoiceStatus", "GetAllInvoiceStatuses")
 
     def invoices_by_status(
         self, status: str, business_unit_guid: str = "", options: int = 0, max_invoices: int | None = None
     ) -> list[Invoice]:
-        """Invoices whose status has this *name*; an empty business unit means all of them."""
-        raw = self._call(
+        """Invoices whose status has this *name*; an empty business unit means all of them.
+
+        The whole list at once, within ``severa_max_response_mb``; a backlog of any size goes through
+        ``iter_invoices_by_status``."""
+        return list(
+            self._read_items(
+                Invoice,
+                "IInvoice",
+                "GetInvoicesByStatus",
+                self._max_bytes,
+                businessUnitGUID=business_unit_guid,
+                status=status,
+                options=options,
+                maxInvoices=max_invoices,
+            )
+        )
+
+    def iter_invoices_by_status(
+        self, status: str, business_unit_guid: str = "", options: int = 0, max_invoices: int | None = None
+    ) -> Iterator[Invoice]:
+        """``invoices_by_status`` one invoice at a time, in bounded memory whatever the backlog.
+
+        Only the opening of the answer is retried; a failure once invoices have come raises
+        ``SeveraTransportError`` to the caller, after the invoices already yielded."""
+        return self._stream_items(
+            Invoice,
             "IInvoice",
             "GetInvoicesByStatus",
             businessUnitGUID=business_unit_guid,
@@ -283,20 +349,36 @@ class SeveraClient:
             options=options,
             maxInvoices=max_invoices,
         )
-        return as_list(Invoice, raw)
 
     def invoices_by_date(
         self, start: datetime, end: datetime, business_unit_guid: str = "", options: int = 0
     ) -> list[Invoice]:
-        raw = self._call(
-            "IInvoice",
-            "GetInvoicesByDate",
-            businessUnitGUID=business_unit_guid,
-            startDate=_utc(start),
-            endDate=_utc(end),
-            options=options,
+        return list(
+            self._read_items(
+                Invoice,
+                "IInvoice",
+                "GetInvoicesByDate",
+                self._max_bytes,
+                **self._dates(start, end, business_unit_guid, options),
+            )
         )
-        return as_list(Invoice, raw)
+
+    def iter_invoices_by_date(
+        self, start: datetime, end: datetime, business_unit_guid: str = "", options: int = 0
+    ) -> Iterator[Invoice]:
+        """``invoices_by_date`` one invoice at a time (see ``iter_invoices_by_status``)."""
+        return self._stream_items(
+            Invoice, "IInvoice", "GetInvoicesByDate", **self._dates(start, end, business_unit_guid, options)
+        )
+
+    @staticmethod
+    def _dates(start: datetime, end: datetime, business_unit_guid: str, options: int) -> dict[str, Any]:
+        return {
+            "businessUnitGUID": business_unit_guid,
+            "startDate": _utc(start),
+            "endDate": _utc(end),
+            "options": options,
+        }
 
     def invoice(self, invoice_guid: str) -> Invoice | None:
         return as_one(Invoice, self._call("IInvoice", "GetInvoiceByGUID", invoiceGUID=invoice_guid))
@@ -308,7 +390,7 @@ class SeveraClient:
         return as_bytes(raw, "GetInvoicePdfByInvoiceGUID")
 
     def invoice_attachments(self, invoice_guid: str) -> list[InvoiceFile]:
-        return as_list(InvoiceFile, self._call("IInvoice", "GetInvoiceAttachmentFileGUIDs", invoiceGuid=invoice_guid))
+        return self._list(InvoiceFile, "IInvoice", "GetInvoiceAttachmentFileGUIDs", invoiceGuid=invoice_guid)
 
     def invoice_attachment_file(self, attachment_guid: str) -> bytes | None:
         raw = self._call("IInvoice", "GetInvoiceAttachmentFile", attachmentGuid=attachment_guid)
@@ -340,14 +422,17 @@ class SeveraClient:
         event_time: datetime | None = None,
         ignore_duplicates: bool = True,
     ) -> None:
-        """An audit line in the invoice's log; with ``ignore_duplicates`` repeating it is harmless."""
+        """An audit line in the invoice's log; with ``ignore_duplicates`` repeating it is harmless.
+
+        The text is scrubbed of known secret values, and characters XML cannot carry become U+FFFD
+        (the reason a record failed may quote the record's own text)."""
         self._call(
             "IInvoice",
             "AddNewInvoiceLogEntry",
             write=True,
             invoiceGuid=invoice_guid,
             context=context,
-            text=text,
+            text=visible(scrub(text)),
             source=source,
             eventTimeUtc=_utc(event_time) if event_time else None,
             ignoreDuplicates=ignore_duplicates,
@@ -355,19 +440,19 @@ class SeveraClient:
 
     # -- hours -------------------------------------------------------------------------------
     def hour_entries_changed_since(self, since: datetime) -> list[HourEntry]:
-        return as_list(HourEntry, self._call("IHourEntry", "GetHourEntriesChangedSince", startDate=_utc(since)))
+        return self._list(HourEntry, "IHourEntry", "GetHourEntriesChangedSince", startDate=_utc(since))
 
     def hour_entries_by_date(
         self, start: datetime | None, end: datetime | None, business_unit_guid: str = ""
     ) -> list[HourEntry]:
-        raw = self._call(
+        return self._list(
+            HourEntry,
             "IHourEntry",
             "GetHourEntriesByDate",
             businessUnitGUID=business_unit_guid,
             startdate=_utc(start) if start else None,
             enddate=_utc(end) if end else None,
         )
-        return as_list(HourEntry, raw)
 
     # -- the call itself ---------------------------------------------------------------------
     def _service(self, interface: str) -> ServiceProxy:
@@ -379,36 +464,64 @@ class SeveraClient:
         return service
 
     def _call(self, interface: str, operation: str, *, write: bool = False, **params: Any) -> etree._Element | None:
-        delays = iter(() if write else self._retry_delays)
-        reloaded = False
-        while True:
-            try:
-                return self._send(interface, operation, params)
-            except SeveraTransportError as error:
-                delay = next(delays, None)
-                if delay is None:
-                    raise
-                logger.warning(
-                    "Severa transport failure, retrying",
-                    extra={"operation": operation, "reason": error.message, "delay_seconds": delay},
-                )
-                self._sleep(delay)
-            except SeveraNotFoundError:
-                if operation.endswith(("ChangedSince", "ByStatus", "ByAccountGUID", "ByDate", "FileGUIDs")):
-                    return None  # Severa's way of saying "none" on these list reads (API.md §3)
-                if not write and operation.startswith("Get"):
-                    return None  # a single get of something gone
+        """One call whose answer is read whole (single records, files, writes): its result element."""
+        huge_text = operation in FILE_OPERATIONS
+        try:
+            return self._retrying(
+                lambda: self._read_whole(operation, self._send(interface, operation, params), huge_text=huge_text),
+                operation,
+                write=write,
+            )
+        except SeveraNotFoundError:
+            if write:
                 raise
-            except SeveraAuthenticationError as error:
-                if self._reloader is None or reloaded:
-                    raise SeveraAuthenticationError(
-                        f"Severa denied access to {operation} ({error.remote_text or 'Access denied'}): the API "
-                        "key was regenerated or the API user deactivated: update the secret.",
-                        operation=operation,
-                        remote_text=error.remote_text,
-                    ) from None
-                reloaded = True
-                self._reload_credentials()
+            return None  # a get of something gone, or Severa's "none" on a list read (API.md §3)
+
+    def _list(self, model: type[ModelT], interface: str, operation: str, **params: Any) -> list[ModelT]:
+        """A list read, item by item as it arrives, at most ``severa_max_response_mb`` in all."""
+        return list(self._read_items(model, interface, operation, self._max_bytes, **params))
+
+    def _read_items(
+        self, model: type[ModelT], interface: str, operation: str, limit: int, **params: Any
+    ) -> list[ModelT]:
+        def attempt() -> list[ModelT]:
+            return list(self._items_of(self._opened(interface, operation, params), model, operation, limit))
+
+        try:
+            return self._retrying(attempt, operation, write=False)
+        except SeveraNotFoundError:
+            return []
+
+    def _stream_items(self, model: type[ModelT], interface: str, operation: str, **params: Any) -> Iterator[ModelT]:
+        try:
+            response = self._retrying(lambda: self._opened(interface, operation, params), operation, write=False)
+        except SeveraNotFoundError:
+            return iter(())
+        return self._items_of(response, model, operation, None)
+
+    def _items_of(
+        self, response: requests.Response, model: type[ModelT], operation: str, limit: int | None
+    ) -> Iterator[ModelT]:
+        reader = ItemReader(operation, model, on_quota=self._keep_quota)
+        return reader.items(self._chunks(operation, response, limit))
+
+    def _retrying(self, send: Callable[[], T], operation: str, *, write: bool) -> T:
+        try:
+            return call_with_retries(
+                send,
+                write=write,
+                policy=self._retry,
+                kinds=SEVERA_FAILURES,
+                reload_credentials=self._reload_credentials if self._reloader is not None else None,
+                what=f"Severa {operation}",
+            )
+        except SeveraAuthenticationError as error:
+            raise SeveraAuthenticationError(
+                f"Severa denied access to {operation} ({error.remote_text or 'Access denied'}): the API "
+                "key was regenerated or the API user deactivated: update the secret.",
+                operation=operation,
+                remote_text=error.remote_text,
+            ) from None
 
     def _reload_credentials(self) -> None:
         assert self._reloader is not None
@@ -422,21 +535,53 @@ class SeveraClient:
         header.text = self._credentials.api_key.get_secret_value()
         return header
 
-    def _send(self, interface: str, operation: str, params: dict[str, Any]) -> etree._Element | None:
+    def _keep_quota(self, quota: QuotaStatus) -> None:
+        self._quota = quota
+
+    # -- one request, its answer unread ----------------------------------------------------------
+    def _send(self, interface: str, operation: str, params: dict[str, Any]) -> requests.Response:
         method = getattr(self._service(interface), operation)
         self.calls += 1
         try:
-            response = method(**params, _soapheaders=[self._password_header()])
-        except requests.Timeout:
-            raise SeveraTransportError(f"Severa {operation}: timed out", operation=operation) from None
+            response: requests.Response = method(**params, _soapheaders=[self._password_header()])
         except requests.RequestException as error:
-            raise SeveraTransportError(
-                f"Severa {operation}: cannot reach {self._credentials.endpoint} ({type(error).__name__})",
-                operation=operation,
-            ) from None
-        reply = read_reply(operation, response.status_code, response.content)
+            raise self._transport_error(operation, error) from None
+        return response
+
+    def _opened(self, interface: str, operation: str, params: dict[str, Any]) -> requests.Response:
+        """A successful answer, its body still unread; any other answer raises its error."""
+        response = self._send(interface, operation, params)
+        if response.status_code != 200:
+            self._read_whole(operation, response, huge_text=False)  # a fault, or a transport error
+        return response
+
+    def _read_whole(self, operation: str, response: requests.Response, *, huge_text: bool) -> etree._Element | None:
+        try:
+            content = b"".join(self._chunks(operation, response, self._max_bytes))
+        except AnswerRefused as refused:
+            raise refused_answer(operation, refused) from None
+        reply = read_reply(operation, response.status_code, content, huge_text=huge_text)
         if reply.quota is not None:
             self._quota = reply.quota
         if reply.error is not None:
             raise reply.error
         return reply.result
+
+    def _chunks(self, operation: str, response: requests.Response, limit: int | None) -> Iterator[bytes]:
+        """The answer's bytes; a connection lost while reading is a transport error."""
+        try:
+            yield from iter_body(response, limit)
+        except requests.RequestException as error:
+            raise self._transport_error(operation, error, reading=True) from None
+
+    def _transport_error(
+        self, operation: str, error: requests.RequestException, *, reading: bool = False
+    ) -> SeveraTransportError:
+        never = not reading and connection_never_made(error)
+        if isinstance(error, requests.Timeout) and not never:
+            return SeveraTransportError(f"Severa {operation}: timed out", operation=operation)
+        return SeveraTransportError(
+            f"Severa {operation}: cannot reach {self._credentials.endpoint} ({type(error).__name__})",
+            operation=operation,
+            may_have_arrived=not never,
+        )

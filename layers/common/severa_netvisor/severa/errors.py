@@ -127,9 +127,26 @@ class SeveraTransportError(SeveraError):
         operation: str | None = None,
         remote_text: str | None = None,
         status_code: int | None = None,
+        may_have_arrived: bool = True,
     ):
         super().__init__(message, operation=operation, remote_text=remote_text)
         self.status_code = status_code
+        #: False only when the request provably never reached Severa (the connection was never made).
+        self.may_have_arrived = may_have_arrived
+
+
+class SeveraAnswerRefusedError(SeveraError):
+    """Severa answered, but beyond what the integration accepts (size, nesting, elements per record).
+
+    Not retried (the same answer would come again) and it does not stop the run by itself: a file too
+    large for one invoice fails that invoice only.
+    """
+
+    action = (
+        "Severa's answer exceeded the integration's limits. For an invoice PDF or attachment, make the "
+        "file smaller in Severa and replay the invoice; for a list, raise SEVERA_MAX_RESPONSE_MB on the "
+        "function if the data is genuine, or contact Visma Severa support if the answer looks wrong."
+    )
 
 
 #: Fault detail element name (in the Severa.API namespace) -> our exception class.
