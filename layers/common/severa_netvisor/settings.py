@@ -1,19 +1,24 @@
 """Runtime settings, read from the environment the SAM template (or the sandbox) gives a function.
 
 Every name and endpoint is overridable by environment variable, so the same code runs in Lambda,
-under the local invoke runner and in tests against the simulators and moto.
+under the local invoke runner and in tests against the simulators and moto. Each field is read from
+the variable of the same name in any case (``STATE_TABLE_NAME`` for ``state_table_name``); values
+given to the constructor win. (This is what pydantic-settings did; it was dropped because importing
+it brought asyncio and argparse into every cold start.)
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     state_table_name: str = Field(default="severa-netvisor-state", min_length=3)
     failed_records_queue_url: str = Field(default="", description="SQS URL of the failed-records queue")
@@ -37,6 +42,16 @@ class Settings(BaseSettings):
     #: Stop taking new records when the Lambda has less than this left.
     time_budget_margin_seconds: float = Field(default=60.0, ge=0)
     environment: str = "production"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        values = dict(given) if isinstance(given, Mapping) else {}
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        for field in cls.model_fields:
+            if field not in values and field in environment:
+                values[field] = environment[field]
+        return values
 
 
 @lru_cache(maxsize=1)

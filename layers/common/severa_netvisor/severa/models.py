@@ -43,7 +43,8 @@ StrList = Annotated[list[str], BeforeValidator(_unwrap_array)]
 
 
 class _SeveraModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # defer_build: a model is built on first use; each function validates only a few of them.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Account(_SeveraModel):
