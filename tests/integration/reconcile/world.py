@@ -73,7 +73,7 @@ class ReconcileWorld:
 
     def reconcile(self, period: Period = SEEDED_YEAR, options: ReconcileOptions | None = None) -> Report:
         context = self.context()
-        requests = count_requests(context.netvisor._session)
+        requests = count_requests(context.netvisor.session)
         reconciliation = Reconciliation(
             severa=context.severa,
             netvisor=context.netvisor,
