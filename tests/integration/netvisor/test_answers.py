@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 import pytest
 from severa_netvisor.credentials import NetvisorCredentials
@@ -94,3 +95,17 @@ def test_an_echoed_key_reaches_no_error(sim: NetvisorSimulator, client: Netvisor
     for text in (str(error), error.message, error.remote_text or ""):
         assert key not in text
     assert "MAC was" in (error.remote_text or "")
+
+
+def test_dates_and_key_lists_go_out_unencoded_so_the_signed_url_is_the_same_either_way(
+    sim: NetvisorSimulator, client: NetvisorClient
+) -> None:
+    """Issue 12 (low): the MAC signed ``changedsince=2025-03-03T09%3A00%3A00``; whether Netvisor
+    decodes the URL before checking the MAC is not documented, so nothing in it needs encoding now."""
+    sent: list[str] = []
+    client.session.hooks["response"].append(lambda response, **_: sent.append(response.request.url))
+    client.list_customers(changed_since=datetime(2025, 3, 3, 9, 0, 0))
+    client.get_customers([1, 2, 3])
+    assert sent[0].endswith("/customerlist.nv?changedsince=2025-03-03T09:00:00")
+    assert sent[1].endswith("/getcustomer.nv?idlist=1,2,3")
+    assert all("%" not in url for url in sent)

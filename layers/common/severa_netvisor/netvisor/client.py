@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -101,6 +102,24 @@ NETVISOR_FAILURES = FailureKinds(
 )
 
 
+def _url(host: str, resource: str, params: dict[str, str]) -> str:
+    """The URL sent, which is also the URL the MAC signs.
+
+    Public clients disagree on whether the signed URL is percent-encoded: Heltti's
+    netvisor-api-client signs requests' prepared, encoded URL (netvisor_api_client/auth.py,
+    ``make_mac(r.url, ...)``) and xi-netvisor the ``http_build_query`` URL it sends
+    (Component/Request.php), while rantalainen's netvisor-api-client signs a query joined by hand,
+    unencoded, that ``got`` then sends encoded (src/index.ts, ``_generateHeaders``), and kiskolabs
+    signs an unescaped query (reference API.md §2.2). Netvisor's own canonicalisation is not
+    documented. So no value here needs encoding: RFC 3986 admits ``:`` and ``,`` in a query, and
+    dates (``changedsince=2025-03-03T09:00:00``), keys and key lists go out verbatim, so the URL is
+    the same encoded or decoded and every reading of the rule signs the same string. Only free
+    text (``keyword``, which no transfer uses) would still need encoding.
+    """
+    query = urlencode(params, safe=":,", quote_via=quote)
+    return f"{host}/{resource}?{query}" if query else f"{host}/{resource}"
+
+
 def _ansi_datetime(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -152,7 +171,7 @@ class NetvisorClient:
         started = time.monotonic()
         with company_lock(credentials.host, credentials.organisation_id):
             session = self.session
-            request = requests.Request(method, f"{credentials.host}/{resource}", params=params, data=body)
+            request = requests.Request(method, _url(credentials.host, resource, params), data=body)
             prepared = session.prepare_request(request)
             assert prepared.url is not None
             # Signed under the lock: the timestamp is the moment the request really leaves.
