@@ -20,7 +20,9 @@ CPU_SECONDS = 60
 WALL_SECONDS = 300
 
 
-def run_bounded(scenario: str, *, memory_mb: int = MEMORY_MB, **kwargs: Any) -> dict[str, Any]:
+def run_bounded(
+    scenario: str, *, memory_mb: int = MEMORY_MB, cpu_seconds: int = CPU_SECONDS, **kwargs: Any
+) -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'layers' / 'common'}",
@@ -38,13 +40,13 @@ def run_bounded(scenario: str, *, memory_mb: int = MEMORY_MB, **kwargs: Any) -> 
             scenario,
             json.dumps(kwargs),
             str(memory_mb),
-            str(CPU_SECONDS),
+            str(cpu_seconds),
         ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=WALL_SECONDS,
+        timeout=max(WALL_SECONDS, cpu_seconds * 5),
         check=False,
     )
     lines = completed.stdout.strip().splitlines()

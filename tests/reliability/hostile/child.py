@@ -21,6 +21,13 @@ def _cap(memory_mb: int, cpu_seconds: int) -> None:
 
 
 def _outcome(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    outcome = _run(name, kwargs)
+    outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    outcome["cpu_seconds"] = round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3)
+    return outcome
+
+
+def _run(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     from severa_netvisor.errors import IntegrationError
 
     from tests.reliability.hostile import scenarios
@@ -41,8 +48,7 @@ def _outcome(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": "recursion error"}
     except Exception as error:  # anything else is a crash the product should not have
         return {"outcome": "crash", "error_class": type(error).__name__, "message": str(error)[:2000]}
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"outcome": "returned", **returned, "peak_mb": peak_kb // 1024}
+    return {"outcome": "returned", **returned}
 
 
 def main(argv: list[str]) -> None:
