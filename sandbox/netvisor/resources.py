@@ -13,6 +13,7 @@ from lxml import etree
 
 from sandbox.netvisor import render
 from sandbox.netvisor.render import comma, fi_date, fi_datetime, sub
+from sandbox.netvisor.rules import FINNISH_RATES, ZERO_RATED_CODES
 from sandbox.netvisor.state import (
     AttachmentRecord,
     CompanyState,
@@ -124,11 +125,15 @@ def _leaves(element: etree._Element | None, skip: tuple[str, ...] = ()) -> dict[
     return found
 
 
-def _dimensions(state: CompanyState, parent: etree._Element | None, *, create_items: bool) -> list[tuple[str, str]]:
+def _dimensions(
+    state: CompanyState, parent: etree._Element | None, *, create_items: bool, create_headers: bool = False
+) -> list[tuple[str, str]]:
     refs: list[tuple[str, str]] = []
     for dim in parent.findall("dimension") if parent is not None else []:
         name, item = _text(dim, "dimensionname"), _text(dim, "dimensionitem")
         header = state.dimension(name)
+        if header is None and create_headers:
+            header = state.add_dimension_name(name)
         if header is None:
             raise data_form_incorrect(f"Dimension name not found: {name}")
         if header.item(item) is None:
@@ -209,13 +214,30 @@ _CUSTOMER_GROUPS_OUT = [
 ]
 
 
+def _check_einvoicing(state: CompanyState, fields: dict[str, str]) -> None:
+    """customer.nv (77000554181): the e-invoice address itself is not checked, but "the operator must
+    be found in the system"; ``organizationunitnumber`` is the buyer's OVT/unit number (Finvoice
+    BuyerOrganisationUnitNumber), "max 17", and must not hold the customer's e-invoice address
+    (the Finnish page: "Kenttään ei pidä laittaa asiakkaan verkkolaskuosoitetta"): digits only."""
+    operator = fields.get("finvoiceroutercode", "").strip()
+    if operator and operator.upper() not in state.einvoice_operators:
+        raise data_form_incorrect(f"E-invoice operator not found: {operator}")
+    unit = fields.get("organizationunitnumber", "").strip()
+    if unit and not (unit.isdigit() and 12 <= len(unit) <= 17):
+        raise data_form_incorrect(f"Organization unit number must be 12-17 digits: {unit}")
+
+
 def customer(request: Request) -> bytes:
     method = _method(request)
     body = request.tree().find("customer")
     state = request.state
     fields = _leaves(body, skip=("customerdimensiondetails",))
+    _check_einvoicing(state, fields)
+    # customer.nv creates unknown dimension headers and items unless useonlyexistingdimensions=1
+    # ("Prevents automatic creation of new cost object headers and cost objects", 77000554181).
+    existing_only = request.param("useonlyexistingdimensions") == "1"
     dimensions = _dimensions(state, body.find("customerdimensiondetails") if body is not None else None,
-                             create_items=False)  # fmt: skip
+                             create_items=not existing_only, create_headers=not existing_only)  # fmt: skip
     with state.lock:
         if method == "add":
             if not fields.get("name", "").strip():
@@ -414,6 +436,12 @@ def _invoice_line(state: CompanyState, line: etree._Element, index: int) -> Invo
     quantity = _decimal(_text(line, "salesinvoiceproductlinequantity"), f"{where}/quantity")
     discount_text = _text(line, "salesinvoiceproductlinediscountpercentage")
     discount = _decimal(discount_text, f"{where}/discount") if discount_text.strip() else Decimal(0)
+    _check_vat_code(vat_code, vat_percentage, where)
+    account = _text(line, "accountingaccountsuggestion").strip()
+    if account and not account.isdigit():
+        # Netvisor's account suggestion is an account number (product data import 77000498445:
+        # "only account number, e.g. 3000").
+        raise data_form_incorrect(f"Account suggestion '{account}' in {where} is not an account number")
     given_vat, given_sum = _text(line, "salesinvoiceproductlinevatsum"), _text(line, "salesinvoiceproductlinesum")
     if given_vat.strip() and given_sum.strip():
         vat_sum, line_sum = _decimal(given_vat, f"{where}/vatsum"), _decimal(given_sum, f"{where}/sum")
@@ -444,6 +472,33 @@ def _invoice_line(state: CompanyState, line: etree._Element, index: int) -> Invo
         account_suggestion=_text(line, "accountingaccountsuggestion"),
         dimensions=_dimensions(state, line, create_items=False),
     )
+
+
+def _check_vat_code(vat_code: str, percentage: Decimal, where: str) -> None:
+    """The line's VAT percentage must fit its code: a zero-rated or reverse-charge code carries 0 %
+    (the seller charges no VAT: Tax Administration, "Laskutusvaatimukset arvonlisäverotuksessa" 6.1.12),
+    a domestic sale one of Finland's rates (rules.FINNISH_RATES)."""
+    if vat_code in ZERO_RATED_CODES and percentage != 0:
+        raise data_form_incorrect(f"VAT code {vat_code} does not allow VAT {comma(percentage, 1)} % in {where}")
+    if vat_code == "KOMY" and f"{percentage.normalize():f}" not in FINNISH_RATES:
+        raise data_form_incorrect(f"VAT percentage {comma(percentage, 1)} is not a Finnish VAT rate in {where}")
+
+
+def _check_credit_note_signs(lines: list[InvoiceLineRecord], amount: Decimal) -> None:
+    """salesinvoice.nv (77000554152): a credit note has a negative quantity and total, a positive unit
+    price, and negative line VAT sums and line sums when they are given."""
+    if amount >= 0:
+        return
+    for index, line in enumerate(lines, start=1):
+        if line.unit_price < 0:
+            raise data_form_incorrect(f"Credit note line {index}: the unit price must be positive")
+        if line.quantity != 0 and line.line_sum != 0 and (line.quantity < 0) != (line.line_sum < 0):
+            raise data_form_incorrect(
+                f"Credit note line {index}: the line sum {comma(line.line_sum)} and the quantity "
+                f"{comma(line.quantity)} must have the same sign"
+            )
+    if all(line.quantity >= 0 for line in lines):
+        raise data_form_incorrect("A credit note needs negative quantities")
 
 
 def _attachments(body: etree._Element) -> list[AttachmentRecord]:
@@ -477,7 +532,23 @@ _INVOICE_TOP_LEVEL = (
 )  # fmt: skip
 
 
-def _build_invoice(  # noqa: PLR0912 - one check per Netvisor rule, in the order Netvisor applies them
+def _invoice_number(state: CompanyState, given: str, existing: InvoiceRecord | None) -> str:
+    """The number given (refused when another invoice has it), or the next free one on an add."""
+    number = given
+    if existing is not None:
+        number = number or existing.number
+    elif number:
+        if state.invoice_by_number(number) is not None:
+            raise InvalidData(f"Invoice number already exists: {number}", code="DUPLICATE_DATA")
+    else:
+        number = str(state.next_invoice_number)
+        state.next_invoice_number += 1
+    if number.isdigit():
+        state.next_invoice_number = max(state.next_invoice_number, int(number) + 1)
+    return number
+
+
+def _build_invoice(
     request: Request, body: etree._Element, key: int, existing: InvoiceRecord | None
 ) -> InvoiceRecord:
     state = request.state
@@ -514,17 +585,8 @@ def _build_invoice(  # noqa: PLR0912 - one check per Netvisor rule, in the order
             comments.append(_text(line, "salesinvoicecommentline", "comment"))
     if not lines:
         raise data_form_incorrect("An invoice needs at least one product line")
-    number = _text(body, "salesinvoicenumber").strip()
-    if existing is not None:
-        number = number or existing.number
-    elif number:
-        if state.invoice_by_number(number) is not None:
-            raise InvalidData(f"Invoice number already exists: {number}", code="DUPLICATE_DATA")
-    else:
-        number = str(state.next_invoice_number)
-        state.next_invoice_number += 1
-    if number.isdigit():
-        state.next_invoice_number = max(state.next_invoice_number, int(number) + 1)
+    _check_credit_note_signs(lines, amount)
+    number = _invoice_number(state, _text(body, "salesinvoicenumber").strip(), existing)
     fields = {name: _text(body, name) for name in _INVOICE_TOP_LEVEL if body.find(name) is not None}
     if not fields.get("invoicingcustomername"):
         fields["invoicingcustomername"] = customer_record.name  # copied from the customer register

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from sandbox.netvisor.rules import DEFAULT_EINVOICE_OPERATORS
+
 
 def finnish_reference(base: int) -> str:
     """A Finnish reference number (viitenumero): ``base`` plus the 7-3-1 check digit."""
@@ -169,6 +171,8 @@ class CompanyState:
     locked_days: set[tuple[str, date]] = field(default_factory=set)
     #: Record types (collectorratio numbers) that exist.
     collector_ratios: set[str] = field(default_factory=lambda: {"1", "11", "100"})
+    #: E-invoice operators (intermediator codes) this company's Netvisor knows.
+    einvoice_operators: set[str] = field(default_factory=lambda: set(DEFAULT_EINVOICE_OPERATORS))
     next_invoice_number: int = 1
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _keys: itertools.count[int] = field(default_factory=lambda: itertools.count(100), repr=False)

@@ -1,10 +1,14 @@
 """Realistic Finnish Severa data, deterministic from a seed number, from a handful to tens of thousands.
 
 Companies have valid business IDs (Y-tunnus) and OVT e-invoice addresses; invoices use the 2026
-VAT rates 25.5 %, 13.5 %, 10 % and 0 % (reverse charge, with ``ReverseCharge`` on the account and
-``IsTaxFree`` on the invoice), carry valid Finnish reference numbers, several rows with projects
-(cases) and cost centres, and some are credit notes (negative amounts) pointing at the invoice they
-credit. Hour entries are a mix of approved, unapproved and not-yet-reviewed.
+VAT rates 25.5 %, 13.5 %, 10 % and 0 % (domestic reverse charge of construction companies, with
+``ReverseCharge`` on the account and ``IsTaxFree`` on the invoice), carry valid Finnish reference
+numbers, several rows with projects (cases) and cost centres, and some are credit notes (negative
+amounts) pointing at the invoice they credit. Hour entries are a mix of approved, unapproved and
+not-yet-reviewed.
+
+``real_world=True`` adds the hand-made cases of ``sandbox/severa/cases.py`` (buyers in other EU
+countries and outside the EU, credit notes across the 1.1.2026 rate change, per-rate rounding, ...).
 
 ``build_state(seed=1, accounts=20, invoices=50, hour_entries=200)``; 10 000 invoices take seconds.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -255,11 +260,17 @@ class _Seeder:
         s = self.state
         business_id = self.business_id()
         digits = business_id.replace("-", "")
-        name = f"{self.rng.choice(COMPANY_STEMS)} {self.rng.choice(COMPANY_TRADES)} {self.rng.choice(COMPANY_FORMS)}"
+        stem, trade, form = (
+            self.rng.choice(COMPANY_STEMS),
+            self.rng.choice(COMPANY_TRADES),
+            self.rng.choice(COMPANY_FORMS),
+        )
         account_guid, company_guid, address_guid = self.guid(), self.guid(), self.guid()
         inserted = self.past(900)
         changed = max(inserted, self.past(200))
+        # Finnish buyers who pay the VAT themselves: construction companies (AVL 8 c §).
         reverse_charge = number % 9 == 0
+        name = f"{stem} {'Rakennus' if reverse_charge else trade} {form}"
         postal, city = self.rng.choice(CITIES)
         street = f"{self.rng.choice(STREETS)} {self.rng.randrange(1, 80)}"
         common = {
@@ -411,7 +422,7 @@ class _Seeder:
                     "rowSalesAccountNumber": "3000",
                     "rowUnitPrice": price,
                     "rowVatAmount": vat_amount,
-                    "rowVatCode": "EUPM312" if reverse_charge else "KOMY",
+                    "rowVatCode": "RAMY" if reverse_charge else "KOMY",
                     "rowVatExcludedAmount": excluded,
                     "rowVatRatePercent": vat,
                     "unitPriceAmount": price,
@@ -596,9 +607,19 @@ def build_state(
     hour_entries: int = 120,
     credit_note_share: float = 0.08,
     anchor: date = ANCHOR,
+    real_world: bool | Collection[str] = False,
 ) -> SeveraState:
-    """A seeded organisation; the same arguments always give the same data."""
-    return _Seeder(seed, anchor).build(accounts, invoices, hour_entries, credit_note_share)
+    """A seeded organisation; the same arguments always give the same data.
+
+    ``real_world``: True adds every case of ``sandbox.severa.cases``, a collection of case names
+    only those.
+    """
+    state = _Seeder(seed, anchor).build(accounts, invoices, hour_entries, credit_note_share)
+    if real_world:
+        from sandbox.severa.cases import CASES, add_cases  # noqa: PLC0415 - cases builds on this module
+
+        add_cases(state, CASES if real_world is True else tuple(real_world))
+    return state
 
 
 def business_id_of(account: Record) -> Any:

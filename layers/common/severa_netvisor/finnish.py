@@ -22,17 +22,22 @@ from severa_netvisor.errors import IntegrationError
 
 __all__ = [
     "ALL_VAT_RATES",
+    "BUYER_ID_CASES",
     "CENT",
+    "CODE_CASES",
     "DEFAULT_VAT_CODES",
+    "EU_COUNTRIES",
     "NETVISOR_LENGTH_LIMITS",
     "PURCHASE_VAT_CODES",
     "SALES_VAT_CODES",
     "VAT_CODE_MEANINGS",
     "VAT_PERIODS",
+    "ZERO_RATED_CODES",
     "FinnishValidationError",
     "InvoiceTotals",
     "NetvisorVatCode",
     "RowAmounts",
+    "VatCase",
     "VatPeriod",
     "build_finnish_reference",
     "build_rf_reference",
@@ -41,10 +46,12 @@ __all__ = [
     "check_invoice_totals",
     "check_length",
     "check_row_matches",
+    "exact_discount_percent",
     "finnish_reference_check_digit",
     "format_decimal_comma",
     "format_finnish_reference",
     "format_rf_reference",
+    "is_eu_country",
     "is_valid_business_id",
     "is_valid_finnish_reference",
     "is_valid_rf_reference",
@@ -53,13 +60,17 @@ __all__ = [
     "ovt_from_business_id",
     "parse_decimal",
     "parse_netvisor_vat_code",
+    "per_rate_vat",
+    "reconcile_invoice_totals",
     "reference_kind",
     "rf_check_digits",
     "rf_from_finnish_reference",
     "round_cents",
     "row_amounts",
+    "validate_credit_vat_rate",
     "validate_einvoice_address",
     "validate_einvoice_operator",
+    "validate_eu_vat_number",
     "validate_finnish_reference",
     "validate_iban",
     "validate_ovt",
@@ -67,8 +78,10 @@ __all__ = [
     "validate_rf_reference",
     "validate_sales_vat_code",
     "validate_vat_rate",
+    "vat_case_of",
     "vat_number_from_business_id",
     "vat_rates_on",
+    "vat_rates_until",
 ]
 
 
@@ -214,38 +227,60 @@ def validate_iban(value: str, field: str = "IBAN") -> str:
     return text
 
 
+_PEPPOL_ID = re.compile(r"(\d{4}):([0-9A-Z][0-9A-Z.\-_]{0,49})")
+_EINVOICE_ADDRESS_FIX = "Correct the e-invoice address on the Severa customer card"
+
+
 def validate_einvoice_address(value: str, field: str = "e-invoice address") -> str:
-    """An e-invoice address is an OVT code or an IBAN (§6); returned compacted."""
+    """An e-invoice address (§6): an OVT code, an IBAN, or a Peppol participant identifier
+    ``ICD:identifier`` (``0216:003712345678`` for an OVT code, ``0037:12345678`` for a business ID,
+    ``0007:…`` for a Swedish organisation number; ISO 6523 ICD scheme codes). Returned compacted.
+
+    Netvisor does not check the address itself (customer.nv: "the correctness of the e-invoicing
+    address is not checked"), so a malformed one would only fail later, at the operator.
+    """
     text = _compact(value).upper()
+    peppol = _PEPPOL_ID.fullmatch(text)
+    if peppol is not None:
+        scheme, identifier = peppol.groups()
+        if scheme in ("0037", "0216") and identifier.startswith("0037"):
+            validate_ovt(identifier, field)
+        elif scheme == "0037":
+            normalize_business_id(identifier, field)
+        return text
     if text.startswith("0037"):
         return validate_ovt(value, field)
     if re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]+", text):
         return validate_iban(value, field)
     raise FinnishValidationError(
         field,
-        f"'{value}' is neither an OVT code (0037…) nor an IBAN",
-        "Correct the e-invoice address on the Severa customer card",
+        f"'{value}' is neither an OVT code (0037…), an IBAN nor a Peppol address (e.g. 0216:003712345678)",
+        _EINVOICE_ADDRESS_FIX,
     )
 
 
 _BIC = re.compile(r"[A-Z]{6}[0-9A-Z]{2}([0-9A-Z]{3})?")
+_OPERATOR_ID = re.compile(r"[0-9A-Z]{3,35}")
 
 
 def validate_einvoice_operator(
     value: str, allowed: Iterable[str] | None = None, field: str = "e-invoice operator"
 ) -> str:
-    """An operator (intermediator) ID: a bank BIC or the operator's OVT code (§6).
+    """An operator (intermediator) ID (§6): a bank's BIC (NDEAFIHH), an operator's OVT code
+    (003721291126) or the operator's own code (E204503, PAGERO, INEXCHANGE).
 
-    Netvisor accepts only a listed set of operators; pass that list as ``allowed`` to enforce it.
+    Netvisor accepts only operators from its own list (customer.nv: "the operator must be found in
+    the system"); pass that list as ``allowed`` to check it before sending.
     """
     text = _compact(value).upper()
-    if not (_BIC.fullmatch(text) or text.startswith("0037")):
+    if not _OPERATOR_ID.fullmatch(text):
         raise FinnishValidationError(
             field,
-            f"'{value}' is neither a bank BIC (e.g. NDEAFIHH) nor an operator OVT code (e.g. 003721291126)",
+            f"'{value}' is not an operator ID (a bank BIC such as NDEAFIHH, an operator code such as "
+            "003721291126 or E204503: 3-35 letters or digits)",
             "Correct the e-invoice operator on the Severa customer card",
         )
-    if text.startswith("0037"):
+    if text.startswith("0037") and not _BIC.fullmatch(text):
         text = validate_ovt(text, field)
     if allowed is not None:
         permitted = {_compact(a).upper() for a in allowed}
@@ -255,6 +290,54 @@ def validate_einvoice_operator(
                 f"'{value}' is not an operator Netvisor accepts here",
                 "Use one of: " + ", ".join(sorted(permitted)),
             )
+    return text
+
+
+# EU member states and their VAT number prefixes (Greece: EL), with the form of each country's VAT
+# number as the European Commission's VIES service describes it ("VIES: VAT number validation",
+# ec.europa.eu/taxation_customs/vies, FAQ "structure of the VAT number"). XI: Northern Ireland (goods).
+_EU_VAT_FORMS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "AT": ("AT", r"U\d{8}"), "BE": ("BE", r"[01]\d{9}"), "BG": ("BG", r"\d{9,10}"),
+        "CY": ("CY", r"\d{8}[A-Z]"), "CZ": ("CZ", r"\d{8,10}"), "DE": ("DE", r"\d{9}"),
+        "DK": ("DK", r"\d{8}"), "EE": ("EE", r"\d{9}"), "GR": ("EL", r"\d{9}"),
+        "ES": ("ES", r"[0-9A-Z]\d{7}[0-9A-Z]"), "FI": ("FI", r"\d{8}"), "FR": ("FR", r"[0-9A-Z]{2}\d{9}"),
+        "HR": ("HR", r"\d{11}"), "HU": ("HU", r"\d{8}"), "IE": ("IE", r"\d[0-9A-Z+*]\d{5}[A-Z]{1,2}"),
+        "IT": ("IT", r"\d{11}"), "LT": ("LT", r"\d{9}|\d{12}"), "LU": ("LU", r"\d{8}"),
+        "LV": ("LV", r"\d{11}"), "MT": ("MT", r"\d{8}"), "NL": ("NL", r"\d{9}B\d{2}"),
+        "PL": ("PL", r"\d{10}"), "PT": ("PT", r"\d{9}"), "RO": ("RO", r"\d{2,10}"),
+        "SE": ("SE", r"\d{12}"), "SI": ("SI", r"\d{8}"), "SK": ("SK", r"\d{10}"),
+    }
+)  # fmt: skip
+#: ISO 3166 codes of the EU member states (VAT area; Finland included).
+EU_COUNTRIES: frozenset[str] = frozenset(_EU_VAT_FORMS)
+_VAT_PREFIXES = dict(_EU_VAT_FORMS.values()) | {"XI": r"\d{9}|\d{12}|(GD|HA)\d{3}"}
+
+
+def is_eu_country(code: str | None) -> bool:
+    """Whether an ISO 3166 alpha-2 code is an EU member state (Finland included)."""
+    return bool(code) and (code or "").strip().upper() in EU_COUNTRIES
+
+
+def validate_eu_vat_number(value: str, field: str = "buyer's VAT number") -> str:
+    """The VAT number of a buyer registered in *another* EU country (an EU reverse-charge sale needs
+    it on the invoice: Tax Administration, "Laskutusvaatimukset arvonlisäverotuksessa", 6.1.4), compacted.
+    """
+    text = re.sub(r"[\s.\-]", "", value).upper()
+    fix = "Enter the buyer's VAT number (country prefix + number, e.g. SE556677889901) on the Severa customer card"
+    prefix, body = text[:2], text[2:]
+    if prefix == "FI":
+        raise FinnishValidationError(
+            field,
+            f"'{value}' is a Finnish VAT number; an EU reverse-charge sale needs the buyer's VAT number "
+            "from another EU country",
+            fix + ", or invoice the Finnish buyer with Finnish VAT",
+        )
+    form = _VAT_PREFIXES.get(prefix)
+    if form is None:
+        raise FinnishValidationError(field, f"'{value}' does not start with an EU country's VAT prefix", fix)
+    if not re.fullmatch(form, body):
+        raise FinnishValidationError(field, f"'{value}' does not have the form of a {prefix} VAT number", fix)
     return text
 
 
@@ -484,6 +567,28 @@ def validate_vat_rate(rate: Number, day: date, field: str = "VAT rate") -> Decim
     return value
 
 
+def vat_rates_until(day: date) -> frozenset[Decimal]:
+    """Every rate in force on ``day`` or at any time before it (what a credit note may carry when the
+    supply it credits is not known: it keeps the rate of the original supply)."""
+    return frozenset().union(*(p.rates for p in VAT_PERIODS if p.start <= day))
+
+
+def validate_credit_vat_rate(rate: Number, day: date, field: str = "VAT rate") -> Decimal:
+    """A credit note's row keeps the rate of the supply it credits (the Tax Administration's rule for
+    corrections after a rate change); without the original's date, any rate in force on or before
+    the credit note's own date is accepted."""
+    value = parse_decimal(rate, field)
+    allowed = vat_rates_until(day)
+    if value not in allowed:
+        raise FinnishValidationError(
+            field,
+            f"{value.normalize():f} % was never a Finnish VAT rate before {day.isoformat()} "
+            f"(rates until then: {_format_rates(allowed)} %)",
+            "Use the rate of the supply the credit note corrects",
+        )
+    return value
+
+
 def is_valid_vat_rate(rate: Number, day: date) -> bool:
     try:
         validate_vat_rate(rate, day)
@@ -600,6 +705,45 @@ def validate_sales_vat_code(text: str, field: str = "VAT code") -> NetvisorVatCo
             "Use one of: " + ", ".join(sorted(SALES_VAT_CODES)),
         )
     return code
+
+
+class VatCase(StrEnum):
+    """What a sale is for the VAT return, which decides its Netvisor code (§5.3)."""
+
+    DOMESTIC = "domestic"
+    #: A Finnish buyer pays the VAT (construction services, AVL 8 c §): RAMY.
+    DOMESTIC_REVERSE_CHARGE = "domestic reverse charge"
+    #: Services to a VAT-registered buyer in another EU country (reverse charge, AVL 65 §): EUPM312.
+    EU_SERVICES = "EU services"
+    #: Goods to a VAT-registered buyer in another EU country (intra-Community supply, AVL 72 a §): EUMY.
+    EU_GOODS = "EU goods"
+    #: Sales to a buyer outside the EU (AVL 65 §, 70 §): EUUM.
+    OUTSIDE_EU = "outside the EU"
+    EXEMPT = "VAT-exempt"
+
+
+#: The case each zero-rated code reports (a code not listed is a domestic sale).
+CODE_CASES: Mapping[NetvisorVatCode, VatCase] = MappingProxyType(
+    {
+        _C.RAMY: VatCase.DOMESTIC_REVERSE_CHARGE,
+        _C.EUPM312: VatCase.EU_SERVICES,
+        _C.EUPM309: VatCase.EU_SERVICES,
+        _C.EUMY: VatCase.EU_GOODS,
+        _C.EUUM: VatCase.OUTSIDE_EU,
+        _C.MUUL: VatCase.EXEMPT,
+        _C.KOMY0: VatCase.EXEMPT,
+    }
+)
+#: Codes of sales on which the seller charges no VAT: the row's rate must be 0 % (a reverse-charge
+#: invoice shows no VAT rate or amount: "Laskutusvaatimukset arvonlisäverotuksessa", 6.1.12).
+ZERO_RATED_CODES: frozenset[NetvisorVatCode] = frozenset(CODE_CASES)
+#: Cases where the buyer pays the VAT (reverse charge) or the sale is an intra-Community supply: the
+#: invoice must carry the buyer's VAT identifier ("Laskutusvaatimukset …", 6.1.4).
+BUYER_ID_CASES = frozenset({VatCase.DOMESTIC_REVERSE_CHARGE, VatCase.EU_SERVICES, VatCase.EU_GOODS})
+
+
+def vat_case_of(code: NetvisorVatCode) -> VatCase:
+    return CODE_CASES.get(code, VatCase.DOMESTIC)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -721,11 +865,88 @@ def check_invoice_totals(
     return totals
 
 
+def per_rate_vat(rows: Iterable[tuple[Decimal, RowAmounts]]) -> dict[Decimal, Decimal]:
+    """VAT rounded once per rate on the sum of that rate's net amounts (the other lawful rounding)."""
+    nets: dict[Decimal, Decimal] = {}
+    for rate, amounts in rows:
+        nets[rate] = nets.get(rate, Decimal(0)) + amounts.net
+    return {rate: round_cents(net * rate / _HUNDRED) for rate, net in nets.items()}
+
+
+def _rounded_per_rate(rows: list[tuple[Decimal, RowAmounts]]) -> list[RowAmounts]:
+    """The rows with each rate's rounding difference put on its largest row, so that the rows' VAT
+    sums add up to the VAT rounded per rate (the rows are then what Netvisor stores as sent)."""
+    adjusted = [amounts for _, amounts in rows]
+    for rate, vat in per_rate_vat(rows).items():
+        members = [i for i, (r, _) in enumerate(rows) if r == rate]
+        difference = vat - sum((adjusted[i].vat for i in members), Decimal(0))
+        if difference:
+            largest = max(members, key=lambda i: (abs(adjusted[i].net), -i))
+            row = adjusted[largest]
+            adjusted[largest] = RowAmounts(row.net, row.vat + difference, row.gross + difference)
+    return adjusted
+
+
+def reconcile_invoice_totals(
+    rows: Iterable[tuple[Decimal, RowAmounts]],
+    *,
+    total_gross: Number,
+    total_vat: Number | None = None,
+    total_net: Number | None = None,
+    field: str = "invoice total",
+) -> tuple[InvoiceTotals, list[RowAmounts]]:
+    """The totals and rows to send when the invoice's totals agree with either lawful rounding:
+    VAT rounded per row, or once per VAT rate (§7: 3 × 0,10 at 25,5 % is 0,09 per row, 0,08 per rate).
+
+    With per-rate rounding, each rate's difference goes onto its largest row so the rows still add up
+    to the total Netvisor stores as given. Anything else is an error naming both computations.
+    """
+    items = list(rows)
+    per_row = [amounts for _, amounts in items]
+    try:
+        return check_invoice_totals(per_row, total_gross=total_gross, total_vat=total_vat, total_net=total_net), per_row
+    except FinnishValidationError as per_row_error:
+        per_rate = _rounded_per_rate(items)
+        try:
+            totals = check_invoice_totals(per_rate, total_gross=total_gross, total_vat=total_vat, total_net=total_net)
+        except FinnishValidationError:
+            vat = sum(per_rate_vat(items).values(), Decimal(0))
+            raise FinnishValidationError(
+                field,
+                f"{per_row_error.problem}; rounded once per VAT rate the VAT would be {vat}",
+                "Correct the invoice in Severa so its totals equal its rows",
+            ) from None
+        return totals, per_rate
+
+
+def exact_discount_percent(unit_price: Number, quantity: Number, net: Number, *, places: int = 10) -> Decimal | None:
+    """The discount percentage that turns quantity × unit price into ``net`` after cent rounding,
+    with as few decimals as reproduce it exactly (a 4-decimal percentage is a cent off above about
+    10 000 €), or None when there is no discount. Raises when no discount of 0-100 % gives ``net``.
+    """
+    before = parse_decimal(quantity, "quantity") * parse_decimal(unit_price, "unit price")
+    target = parse_decimal(net, "row net")
+    if before == 0 or round_cents(before) == target:
+        return None
+    exact = (1 - target / before) * _HUNDRED
+    for decimals in range(0, places + 1):
+        candidate = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if 0 < candidate <= _HUNDRED and round_cents(before * (_HUNDRED - candidate) / _HUNDRED) == target:
+            return candidate
+    raise FinnishValidationError(
+        "discount",
+        f"no discount of 0-100 % turns {before.normalize():f} into the row's net {target}",
+        "Correct the row's price, quantity or sum in Severa",
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Field lengths (netvisor/API.md §4.10, §4.12; finland.md §8)
 # --------------------------------------------------------------------------------------------------
 
-#: The limits Netvisor documents. Other salesinvoice.nv fields have no documented limit.
+#: The limits Netvisor documents: dimensions (77000466868), attachments (salesinvoicebatch.nv,
+#: 77000554289), the customer card (customer.nv 77000554181, "String, max …"), product code (product
+#: data import, 77000498445). Other fields have no documented limit (docs/assumptions.md).
 NETVISOR_LENGTH_LIMITS: Mapping[str, int] = MappingProxyType(
     {
         "dimension name": 50,
@@ -733,6 +954,15 @@ NETVISOR_LENGTH_LIMITS: Mapping[str, int] = MappingProxyType(
         "attachment file name": 255,
         "attachment description": 100,
         "attachment mime type": 50,
+        "customer number": 50,
+        "organisation unit number": 17,
+        "customer name": 250,
+        "name extension": 250,
+        "street address": 80,
+        "additional address line": 80,
+        "city": 80,
+        "post code": 50,
+        "product code": 50,
     }
 )
 

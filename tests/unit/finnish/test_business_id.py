@@ -101,12 +101,20 @@ def test_invalid_ovt(value):
         validate_ovt(value)
 
 
-def test_einvoice_address_is_ovt_or_iban():
+def test_einvoice_address_is_ovt_iban_or_peppol():
     assert validate_einvoice_address("003715728600") == "003715728600"
     assert validate_einvoice_address("FI21 1234 5600 0007 85") == "FI2112345600000785"
+    # Peppol participant identifiers: ICD 0216 (OVT code), 0037 (business ID), 0007 (Swedish org. number).
+    assert validate_einvoice_address("0216:003715728600") == "0216:003715728600"
+    assert validate_einvoice_address("0037:15728600") == "0037:15728600"
+    assert validate_einvoice_address("0007:5567321707") == "0007:5567321707"
     with pytest.raises(FinnishValidationError, match="e-invoice address"):
         validate_einvoice_address("FI21 1234 5600 0007 86")
-    with pytest.raises(FinnishValidationError, match="neither an OVT"):
+    with pytest.raises(FinnishValidationError, match="does not contain a valid business ID"):
+        validate_einvoice_address("0216:003715728601")  # the business ID inside has a wrong check digit
+    with pytest.raises(FinnishValidationError, match="check digit"):
+        validate_einvoice_address("0037:15728601")
+    with pytest.raises(FinnishValidationError, match="neither an OVT code"):
         validate_einvoice_address("invoices@example.fi")
 
 
@@ -116,14 +124,21 @@ def test_iban_rules():
         validate_iban("FI21 1234 5600 0007 8")
 
 
-def test_einvoice_operator_bic_or_ovt_and_allowed_list():
+def test_einvoice_operator_bic_ovt_or_operator_code_and_allowed_list():
     assert validate_einvoice_operator("NDEAFIHH") == "NDEAFIHH"
     assert validate_einvoice_operator("003721291126") == "003721291126"
+    # Real operator codes that are neither a BIC nor an OVT code.
+    assert [validate_einvoice_operator(v) for v in ("E204503", "pagero", "INEXCHANGE")] == [
+        "E204503",
+        "PAGERO",
+        "INEXCHANGE",
+    ]
     assert validate_einvoice_operator("dabafihh", allowed=["DABAFIHH", "003721291126"]) == "DABAFIHH"
     with pytest.raises(FinnishValidationError, match="Use one of: 003721291126, DABAFIHH"):
         validate_einvoice_operator("PSPBFIHH", allowed=["DABAFIHH", "003721291126"])
-    with pytest.raises(FinnishValidationError):
-        validate_einvoice_operator("Maventa")
+    for bad in ("Maventa/Visma", "AB", "003721291127"):
+        with pytest.raises(FinnishValidationError, match="e-invoice operator"):
+            validate_einvoice_operator(bad)
 
 
 @given(seven_digits)

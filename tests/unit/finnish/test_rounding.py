@@ -99,3 +99,41 @@ def test_totals_of_rounded_rows_always_reconcile(specs):
     assert totals.gross == totals.net + totals.vat
     with pytest.raises(FinnishValidationError):
         check_invoice_totals(rows, total_gross=totals.gross + CENT)
+
+
+def test_both_lawful_roundings_reconcile_and_the_difference_goes_onto_the_largest_row():
+    from severa_netvisor.finnish import reconcile_invoice_totals
+
+    rows = [(Decimal("25.5"), row_amounts("0.10", "1", "0", "25.5")) for _ in range(3)]
+    rows.append((Decimal("14"), row_amounts("2.50", "1", "0", "14")))  # 0.35, no difference per rate
+    per_row, sent = reconcile_invoice_totals(rows, total_gross="3.24", total_vat="0.44")
+    assert (per_row.vat, [r.vat for r in sent]) == (Decimal("0.44"), [Decimal("0.03")] * 3 + [Decimal("0.35")])
+    per_rate, sent = reconcile_invoice_totals(rows, total_gross="3.23", total_vat="0.43", total_net="2.80")
+    assert per_rate == (Decimal("2.80"), Decimal("0.43"), Decimal("3.23"))
+    assert [r.vat for r in sent] == [Decimal("0.02"), Decimal("0.03"), Decimal("0.03"), Decimal("0.35")]
+    assert all(r.gross == r.net + r.vat for r in sent)
+    with pytest.raises(FinnishValidationError, match=r"rounded once per VAT rate the VAT would be 0\.43"):
+        reconcile_invoice_totals(rows, total_gross="3.25", total_vat="0.45")
+
+
+@given(
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2),
+    st.integers(min_value=1, max_value=9999),
+    st.decimals(min_value=Decimal("0.1"), max_value=Decimal(1000), places=1),
+)
+def test_the_exact_discount_always_reproduces_the_net(price, basis_points, quantity):
+    from severa_netvisor.finnish import exact_discount_percent
+
+    net = round_cents(price * quantity * (10000 - basis_points) / 10000)
+    discount = exact_discount_percent(price, quantity, net)
+    if discount is None:
+        assert round_cents(price * quantity) == net
+    else:
+        assert row_amounts(price, quantity, discount, "25.5").net == net
+
+
+def test_no_discount_reproduces_a_net_above_the_price():
+    from severa_netvisor.finnish import exact_discount_percent
+
+    with pytest.raises(FinnishValidationError, match="no discount of 0-100 %"):
+        exact_discount_percent("100", "2", "250.00")

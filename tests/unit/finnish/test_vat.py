@@ -154,3 +154,47 @@ def test_length_limits():
     assert check_length("x" * limit, limit, "dimension name") == "x" * limit
     with pytest.raises(FinnishValidationError, match="dimension name: has 51 characters; Netvisor allows at most 50"):
         check_length("x" * 51, limit, "dimension name")
+
+
+def test_a_credit_note_may_keep_any_earlier_rate_but_none_it_never_had():
+    from severa_netvisor.finnish import validate_credit_vat_rate
+
+    assert validate_credit_vat_rate("14", date(2026, 1, 15)) == Decimal(14)  # the 2025 rate
+    assert validate_credit_vat_rate("24", date(2026, 1, 15)) == Decimal(24)  # before 1.9.2024
+    with pytest.raises(FinnishValidationError, match=r"13\.5 % was never a Finnish VAT rate before 2025-12-31"):
+        validate_credit_vat_rate("13.5", date(2025, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("SE 5566 7788 9901", "SE556677889901"), ("de123456789", "DE123456789"), ("EL-123456789", "EL123456789"),
+     ("ATU12345678", "ATU12345678"), ("NL123456789B01", "NL123456789B01"), ("FR12345678901", "FR12345678901")],
+)  # fmt: skip
+def test_eu_vat_numbers_of_other_member_states(value, expected):
+    from severa_netvisor.finnish import validate_eu_vat_number
+
+    assert validate_eu_vat_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("FI15728600", "is a Finnish VAT number"), ("NO999999999MVA", "EU country's VAT prefix"),
+     ("GR123456789", "EU country's VAT prefix"), ("DE12345678", "form of a DE VAT number")],
+)  # fmt: skip
+def test_an_eu_reverse_charge_needs_a_foreign_eu_vat_number(value, problem):
+    from severa_netvisor.finnish import validate_eu_vat_number
+
+    with pytest.raises(FinnishValidationError, match=problem):
+        validate_eu_vat_number(value)
+
+
+def test_zero_rated_codes_and_their_cases():
+    from severa_netvisor.finnish import ZERO_RATED_CODES, VatCase, is_eu_country, vat_case_of
+
+    assert vat_case_of(NetvisorVatCode.RAMY) is VatCase.DOMESTIC_REVERSE_CHARGE
+    assert vat_case_of(NetvisorVatCode.EUPM312) is VatCase.EU_SERVICES
+    assert vat_case_of(NetvisorVatCode.EUMY) is VatCase.EU_GOODS
+    assert vat_case_of(NetvisorVatCode.EUUM) is VatCase.OUTSIDE_EU
+    assert vat_case_of(NetvisorVatCode.KOMY) is VatCase.DOMESTIC
+    assert NetvisorVatCode.KOMY not in ZERO_RATED_CODES
+    assert (is_eu_country("se"), is_eu_country("NO"), is_eu_country(None)) == (True, False, False)

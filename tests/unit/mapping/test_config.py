@@ -37,7 +37,10 @@ def test_example_file_loads_with_finnish_defaults():
     assert config.version == 1
     assert config.vat.rates[Decimal("25.5")] is NetvisorVatCode.KOMY
     assert config.vat.code_for(Decimal("13.5")) is NetvisorVatCode.KOMY
-    assert config.vat.reverse_charge_code is NetvisorVatCode.EUPM312
+    assert config.vat.reverse_charge_code is NetvisorVatCode.RAMY
+    assert config.vat.eu_services_code is NetvisorVatCode.EUPM312
+    assert (config.vat.eu_goods_code, config.vat.outside_eu_code) == (NetvisorVatCode.EUMY, NetvisorVatCode.EUUM)
+    assert "AVL 8 c" in config.vat.notes[NetvisorVatCode.RAMY]
     assert config.products.default_product_code == "TYO"
     assert config.dimensions.names() == {
         "project": "Projekti",
@@ -221,14 +224,31 @@ def test_many_errors_are_capped():
     assert "and 5 more" in message
 
 
-def test_vat_code_lookup():
+def test_vat_code_lookup_for_a_finnish_buyer():
     config = parse_mapping(MINIMAL + "vat:\n  rates: {'25.5': KOMY}\n  severa_codes: {ALV0: MUUL}\n")
     vat = config.vat
-    assert vat.code_for(Decimal("25.5"), reverse_charge=True) is NetvisorVatCode.EUPM312
-    assert vat.code_for(Decimal("0"), tax_free=True) is NetvisorVatCode.EUPM312
-    assert vat.code_for(Decimal("25.5"), severa_code="ALV0") is NetvisorVatCode.MUUL
+    # A reverse-charge (construction) customer buying a taxed service pays VAT as anyone does.
+    assert vat.code_for(Decimal("25.5"), reverse_charge=True) is NetvisorVatCode.KOMY
+    assert vat.code_for(Decimal("0"), reverse_charge=True) is NetvisorVatCode.RAMY
+    assert vat.code_for(Decimal("0"), tax_free=True) is NetvisorVatCode.RAMY
+    assert vat.code_for(Decimal("0"), severa_code="ALV0") is NetvisorVatCode.MUUL
+    with pytest.raises(FinnishValidationError, match=r"25\.5 % with MUUL"):
+        vat.code_for(Decimal("25.5"), severa_code="ALV0")
     with pytest.raises(FinnishValidationError, match="14 % has no Netvisor VAT code"):
         vat.code_for(Decimal("14"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("reverse_charge_code", "EUPM312", "vat.reverse_charge_code is EUPM312, a code for EU services sales"),
+        ("eu_goods_code", "EUPM312", "vat.eu_goods_code is EUPM312, a code for EU services sales"),
+        ("outside_eu_code", "KOMY", "vat.outside_eu_code is KOMY, a code for domestic sales"),
+        ("tax_free_code", "EUPM312", "vat.tax_free_code: is no longer used"),
+    ],
+)
+def test_vat_codes_must_fit_their_cases(key: str, value: str, expected: str) -> None:
+    assert expected in problem(MINIMAL + f"vat:\n  {key}: {value}\n")
 
 
 def test_product_lookup():

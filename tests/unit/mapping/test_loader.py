@@ -87,7 +87,7 @@ def test_missing_ssm_parameter(local_aws):
 def test_invalid_ssm_parameter_names_the_key(local_aws):
     name = unique_name()
     local_aws.put_parameter(
-        name, EXAMPLE.read_text(encoding="utf-8").replace("reverse_charge_code: EUPM312", "reverse_charge_code: EVTO")
+        name, EXAMPLE.read_text(encoding="utf-8").replace("reverse_charge_code: RAMY", "reverse_charge_code: EVTO")
     )
     with pytest.raises(ConfigurationError) as caught:
         load_mapping(Settings(mapping_file=None, mapping_parameter_name=name))

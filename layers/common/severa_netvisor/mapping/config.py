@@ -29,8 +29,10 @@ from severa_netvisor.finnish import (
     DEFAULT_VAT_CODES,
     FinnishValidationError,
     NetvisorVatCode,
+    VatCase,
     parse_decimal,
     validate_sales_vat_code,
+    vat_case_of,
 )
 
 __all__ = [
@@ -103,8 +105,29 @@ def _key_text(value: object) -> str:
 Key = Annotated[str, BeforeValidator(_key_text)]
 
 
+#: Notes a zero-rated or reverse-charge invoice must carry (Tax Administration, "Laskutusvaatimukset
+#: arvonlisäverotuksessa", VH/3634/00.01.00/2023, 6.1.11 and 6.1.12: the ground of the VAT-free sale or
+#: the words "käännetty verovelvollisuus"). Severa's own TaxFreeDescription, when the invoice has one,
+#: is printed instead. The accountant should confirm the texts for the company.
+DEFAULT_VAT_NOTES: dict[str, str] = {
+    "RAMY": "Käännetty verovelvollisuus: arvonlisäveron maksaa ostaja (AVL 8 c §). Reverse charge.",
+    "EUPM312": "Käännetty verovelvollisuus / Reverse charge (AVL 65 §; direktiivi 2006/112/EY 196 art.).",
+    "EUPM309": "Käännetty verovelvollisuus / Reverse charge (AVL 65 §; direktiivi 2006/112/EY 196 art.).",
+    "EUMY": "Veroton yhteisömyynti / Intra-Community supply (AVL 72 a §; direktiivi 2006/112/EY 138 art.).",
+    "EUUM": "Ei Suomen arvonlisäveroa: myynti EU:n ulkopuolelle / No Finnish VAT: sale outside the EU.",
+}
+
+NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class VatMapping(_Strict):
-    """Severa VAT rate (and reverse charge / tax-free) → Netvisor VAT code (finland.md §5.2, §5.3)."""
+    """Which Netvisor VAT code each invoice row gets (finland.md §5.2, §5.3).
+
+    A row's code follows, in order: the operator's entry for Severa's row VAT code
+    (``severa_codes``); for a taxed row, its rate (``rates``); for a 0 % row, the buyer's country,
+    whether the buyer pays the VAT (Severa's ReverseCharge on the customer, or IsTaxFree on the
+    invoice) and whether the row sells goods or services.
+    """
 
     #: Domestic rows: Severa's row VAT percentage → code. A rate not listed (and no ``default_code``)
     #: fails the invoice with a message naming the rate, so nothing is sent with a guessed code.
@@ -114,33 +137,76 @@ class VatMapping(_Strict):
         }
     )
     default_code: SalesVatCode | None = None
-    #: Severa's row VAT code (``rowVatCode``) → Netvisor code; wins over ``rates`` when it matches.
+    #: Severa's row VAT code (``rowVatCode``) → Netvisor code; wins over everything else when it matches.
     severa_codes: dict[Key, SalesVatCode] = Field(default_factory=dict)
-    #: Rows of a customer with Severa's ``ReverseCharge`` set.
-    reverse_charge_code: SalesVatCode = DEFAULT_VAT_CODES["reverse_charge_eu_services"]
-    #: Rows of an invoice with Severa's ``IsTaxFree`` set (Severa documents it as the reverse-charge flag).
-    tax_free_code: SalesVatCode = DEFAULT_VAT_CODES["reverse_charge_eu_services"]
-    #: Reverse-charge and tax-free invoices need the buyer's VAT number on the invoice.
+    #: 0 % rows of a Finnish buyer who pays the VAT (domestic reverse charge: construction services,
+    #: AVL 8 c §).
+    reverse_charge_code: SalesVatCode = DEFAULT_VAT_CODES["reverse_charge_construction"]
+    #: 0 % rows of services to a buyer in another EU country who pays the VAT there.
+    eu_services_code: SalesVatCode = DEFAULT_VAT_CODES["reverse_charge_eu_services"]
+    #: 0 % rows of goods to a VAT-registered buyer in another EU country.
+    eu_goods_code: SalesVatCode = DEFAULT_VAT_CODES["reverse_charge_eu_goods"]
+    #: 0 % rows of a buyer outside the EU.
+    outside_eu_code: SalesVatCode = DEFAULT_VAT_CODES["outside_eu"]
+    #: Severa products (GUID, code or name) that are goods; every other row (hours, travel, other
+    #: products) is a service.
+    goods: list[Key] = Field(default_factory=list)
+    #: The note a zero-rated or reverse-charge invoice carries, per Netvisor code (DEFAULT_VAT_NOTES).
+    #: Severa's TaxFreeDescription, when set on the invoice, is used instead.
+    notes: dict[SalesVatCode, NoteText] = Field(
+        default_factory=lambda: {NetvisorVatCode(code): text for code, text in DEFAULT_VAT_NOTES.items()}
+    )
+    #: Reverse-charge and EU invoices need the buyer's VAT number (business ID for a Finnish buyer).
     require_buyer_vat_number: bool = True
+    #: No longer used (every tax-free row went to one code, whatever the buyer): kept only to explain.
+    tax_free_code: SalesVatCode | None = None
+
+    @field_validator("tax_free_code")
+    @classmethod
+    def _no_tax_free_code(cls, value: NetvisorVatCode | None) -> NetvisorVatCode | None:
+        if value is not None:
+            raise ValueError(
+                "is no longer used: a tax-free row's code now follows from the buyer's country and the row "
+                "(reverse_charge_code for Finnish buyers, eu_services_code, eu_goods_code, outside_eu_code); "
+                "remove tax_free_code"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _codes_fit_their_cases(self) -> Self:
+        expected = {
+            "reverse_charge_code": VatCase.DOMESTIC_REVERSE_CHARGE,
+            "eu_services_code": VatCase.EU_SERVICES,
+            "eu_goods_code": VatCase.EU_GOODS,
+            "outside_eu_code": VatCase.OUTSIDE_EU,
+        }
+        for key, case in expected.items():
+            code: NetvisorVatCode = getattr(self, key)
+            actual = vat_case_of(code)
+            if actual is not case and actual is not VatCase.EXEMPT:
+                hint = (
+                    " (EU sales have their own keys: eu_services_code, eu_goods_code)"
+                    if key == "reverse_charge_code"
+                    else ""
+                )
+                raise ValueError(
+                    f"vat.{key} is {code.value}, a code for {actual.value} sales; it must be a code for {case.value} "
+                    f"sales{hint}"
+                )
+        return self
+
+    def is_goods(self, *, guid: str = "", code: str = "", name: str = "") -> bool:
+        keys = {k for k in (guid, code, name) if k}
+        return bool(keys & set(self.goods))
 
     def code_for(
         self, rate: Decimal, *, reverse_charge: bool = False, tax_free: bool = False, severa_code: str | None = None
     ) -> NetvisorVatCode:
-        """The Netvisor code for one row; raises ``FinnishValidationError`` naming the unmapped rate."""
-        if reverse_charge:
-            return self.reverse_charge_code
-        if tax_free:
-            return self.tax_free_code
-        if severa_code and severa_code.strip() in self.severa_codes:
-            return self.severa_codes[severa_code.strip()]
-        code = self.rates.get(rate, self.default_code)
-        if code is None:
-            raise FinnishValidationError(
-                "VAT rate",
-                f"{rate.normalize():f} % has no Netvisor VAT code in the mapping",
-                "Add it under vat.rates in the mapping configuration",
-            )
-        return code
+        """The code for a row of a Finnish buyer selling services (see ``mapping.vat.row_vat_code``)."""
+        from severa_netvisor.mapping.vat import Buyer, row_vat_code  # noqa: PLC0415 - vat imports this module
+
+        buyer = Buyer(country="FI", reverse_charge=reverse_charge, tax_free=tax_free)
+        return row_vat_code(self, rate, buyer=buyer, severa_code=severa_code, goods=False).code
 
 
 class ProductMapping(_Strict):
@@ -245,6 +311,11 @@ class InvoiceOptions(_Strict):
     business_units: list[Text] = Field(default_factory=list)
     #: Also pick up invoices sent on or after this date, whatever their status.
     sent_since: date | None = None
+    #: Send each row's Severa sales account (rowSalesAccountNumber) as Netvisor's account suggestion
+    #: (accountingaccountsuggestion); off, Netvisor books the row on the product's own account.
+    use_severa_sales_account: bool = False
+    #: Severa sales account → Netvisor account, where the two charts differ (unlisted accounts pass as is).
+    sales_accounts: dict[Key, Key] = Field(default_factory=dict)
 
     @field_validator("business_units")
     @classmethod
@@ -262,9 +333,22 @@ _PAYMENT_MATCH_ORDER: tuple[PaymentKey, ...] = ("invoice_number", "reference")
 
 
 class CustomerMatching(_Strict):
-    """How an existing Netvisor customer is found: tried in this order, the first match wins."""
+    """How an existing Netvisor customer is found, and what the customers transfer sends.
+
+    Matching tries the keys in ``match_order``; a business ID is used only when exactly one Severa
+    account and at most one Netvisor customer have it (cities and groups share one across many
+    billing units), and a customer found by it that carries another customer number is reported,
+    never adopted.
+    """
 
     match_order: list[CustomerKey] = Field(default_factory=lambda: list(_CUSTOMER_MATCH_ORDER), min_length=1)
+    #: The e-invoice operator codes the company's Netvisor accepts (Netvisor refuses an operator not on
+    #: its list); empty: any well-formed code is sent.
+    einvoice_operators: list[Key] = Field(default_factory=list)
+    #: Also blank ``organizationunitnumber`` on every customer: earlier versions of this integration
+    #: wrote the e-invoice address there, which Netvisor's customer.nv page says must not hold it. Off by
+    #: default: a unit number someone keyed in Netvisor by hand would be lost too.
+    clear_organization_unit_number: bool = False
 
     @field_validator("match_order")
     @classmethod
@@ -370,6 +454,9 @@ class MappingConfig(_Strict):
     allow_updates: UpdatePolicy = Field(default_factory=UpdatePolicy)
     hours: HoursMapping = Field(default_factory=HoursMapping)
     payments: PaymentOptions = Field(default_factory=PaymentOptions)
+    #: Extra or stricter field lengths to check before sending ("product name": 200, ...), over the
+    #: limits Netvisor documents (finnish.NETVISOR_LENGTH_LIMITS); see docs/assumptions.md.
+    netvisor_limits: dict[Text, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _partial_payments_need_a_status(self) -> Self:

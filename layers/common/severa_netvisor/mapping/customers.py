@@ -10,20 +10,31 @@ Where the values come from (reference/finland.md §1, §2, §6):
   number (another country's prefix) is passed on as it is, unchecked.
 - customer number: Severa's ``Number`` becomes Netvisor's customer code (``internalidentifier``);
   the official integration needs it numeric without a leading zero.
-- e-invoice address and operator go together; an OVT address also becomes the organisation unit number.
+- e-invoice address (OVT code, IBAN or Peppol ``0216:…``) and operator go together, into Netvisor's
+  e-invoicing fields (customerfinvoicedetails); never into ``organizationunitnumber``, which
+  customer.nv says must not hold the e-invoice address. A field this integration owns and Severa no
+  longer has (a removed e-invoice address) is sent empty, which blanks it in Netvisor.
+- Netvisor's documented lengths (customer.nv: name 250, street address 80, ...) are checked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from severa_netvisor.errors import IntegrationError
-from severa_netvisor.finnish import FinnishValidationError, normalize_business_id, validate_einvoice_address
+from severa_netvisor.finnish import (
+    NETVISOR_LENGTH_LIMITS,
+    FinnishValidationError,
+    normalize_business_id,
+    validate_einvoice_address,
+    validate_einvoice_operator,
+)
+from severa_netvisor.mapping.config import CustomerMatching
 from severa_netvisor.netvisor import xmlbuild
 from severa_netvisor.netvisor.models import CustomerInput
-from severa_netvisor.severa.models import Contact, CustomerDetails
+from severa_netvisor.severa.models import Contact, Customer, CustomerDetails
 
 __all__ = [
     "CustomerMatchConflict",
@@ -41,7 +52,6 @@ __all__ = [
 #: Severa language code (its first part) -> Netvisor ``invoicinglanguage`` (Netvisor writes Swedish as SE).
 _LANGUAGES = {"fi": "FI", "en": "EN", "sv": "SE", "se": "SE"}
 _FOREIGN_VAT = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,13}")
-_OPERATOR = re.compile(r"[0-9A-Z]{4,35}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _EMAIL_TYPES = {"emailaddress", "email"}
 _PHONE_TYPES = {"mobilephone", "phone", "phonenumber", "workphone"}
@@ -181,42 +191,83 @@ def _contact_person(contacts: list[Contact]) -> tuple[str | None, str | None, st
 
 
 def _finvoice(
-    address: str | None, operator: str | None, problems: list[str]
-) -> tuple[str | None, str | None, str | None]:
-    """E-invoice address, operator and (for an OVT address) the organisation unit number."""
+    address: str | None, operator: str | None, operators: Sequence[str], problems: list[str]
+) -> tuple[str | None, str | None]:
+    """E-invoice address (OVT, IBAN or Peppol ``0216:…``) and operator, for Netvisor's e-invoicing
+    fields (customerfinvoicedetails). Never the organisation unit number: customer.nv says that field
+    must not hold the e-invoice address."""
     address, operator = _text(address), _text(operator)
     if address is None and operator is None:
-        return None, None, None
+        return None, None
     if address is None:
         problems.append(
             "e-invoice address: missing while the e-invoice operator is set. "
-            "Fill in the e-invoice address (OVT code or IBAN) or clear the operator in Severa"
+            "Fill in the e-invoice address (OVT code, IBAN or Peppol address) or clear the operator in Severa"
         )
-        return None, None, None
-    try:
-        address = validate_einvoice_address(address)
-    except FinnishValidationError as error:
-        problems.append(error.message)
-        return None, None, None
+        return None, None
     if operator is None:
         problems.append(
             "e-invoice operator: missing while the e-invoice address is set. "
-            "Fill in the operator ID (e.g. 003721291126 or NDEAFIHH) in Severa"
+            "Fill in the operator ID (e.g. 003721291126, E204503 or NDEAFIHH) in Severa"
         )
-        return None, None, None
-    compact = re.sub(r"\s+", "", operator).upper()
-    if not _OPERATOR.fullmatch(compact):
-        problems.append(
-            f"e-invoice operator: '{operator}' is not an operator ID (4-35 letters or digits). "
-            "Correct the operator on the Severa customer card"
-        )
-        return None, None, None
-    unit = address if address.startswith("0037") else None
-    return address, compact, unit
+        return None, None
+    try:
+        address = validate_einvoice_address(address)
+        operator = validate_einvoice_operator(operator, allowed=operators or None)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+        return None, None
+    return address, operator
 
 
-def map_customer(details: CustomerDetails) -> MappedCustomer:
-    """The Netvisor customer for one Severa account; raises ``CustomerValidationError`` listing every problem."""
+def _check_lengths(values: Mapping[str, str | None], problems: list[str]) -> None:
+    """Netvisor's documented lengths (customer.nv 77000554181), named before sending."""
+    for field, value in values.items():
+        limit = NETVISOR_LENGTH_LIMITS[field]
+        if value is not None and len(value) > limit:
+            problems.append(
+                f"{field}: '{value[:40]}...' has {len(value)} characters; Netvisor allows at most {limit}. "
+                "Shorten it in Severa"
+            )
+
+
+def _cleared(input_: Mapping[str, object], options: CustomerMatching) -> tuple[str, ...]:
+    """The e-invoicing fields this integration owns and now has no value for: blanked on an edit, so
+    an address removed in Severa does not linger in Netvisor."""
+    owned = ["finvoice_address", "finvoice_router_code", "email_invoicing_address"]
+    if options.clear_organization_unit_number:
+        owned.insert(0, "organization_unit_number")
+    return tuple(name for name in owned if input_.get(name) is None)
+
+
+def _identity(customer: Customer, problems: list[str]) -> tuple[str | None, str | None, str | None]:
+    """Number, business ID and invoicing language, each checked."""
+    number = business_id = language = None
+    try:
+        number = validate_customer_number(customer.number)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+    try:
+        business_id = business_id_of(customer.vat_number)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+    try:
+        language = invoicing_language(customer.language_code)
+    except FinnishValidationError as error:
+        problems.append(error.message)
+    return number, business_id, language
+
+
+def map_customer(
+    details: CustomerDetails, *, options: CustomerMatching | None = None, invoicing_email: str | None = None
+) -> MappedCustomer:
+    """The Netvisor customer for one Severa account; raises ``CustomerValidationError`` listing every problem.
+
+    ``options`` is the mapping's ``customers`` section (accepted e-invoice operators, what to blank);
+    ``invoicing_email`` the address the account's invoices go to (the invoice's buyer e-mail), which
+    e-mail invoicing uses instead of the account's general e-mail when given.
+    """
+    options = options or CustomerMatching()
     customer = details.customer
     label = describe_account(details)
     problems: list[str] = []
@@ -224,24 +275,7 @@ def map_customer(details: CustomerDetails) -> MappedCustomer:
     name = _text(customer.name)
     if name is None:
         problems.append("name: missing. Give the account a name in Severa")
-
-    number: str | None = None
-    try:
-        number = validate_customer_number(customer.number)
-    except FinnishValidationError as error:
-        problems.append(error.message)
-
-    business_id: str | None = None
-    try:
-        business_id = business_id_of(customer.vat_number)
-    except FinnishValidationError as error:
-        problems.append(error.message)
-
-    language: str | None = None
-    try:
-        language = invoicing_language(customer.language_code)
-    except FinnishValidationError as error:
-        problems.append(error.message)
+    number, business_id, language = _identity(customer, problems)
 
     payment_term = customer.payment_term
     if payment_term is not None and not 0 <= payment_term <= 365:
@@ -249,43 +283,61 @@ def map_customer(details: CustomerDetails) -> MappedCustomer:
             f"payment term: {payment_term} days is outside 0-365. Correct the account's payment term in Severa"
         )
 
-    finvoice_address, operator, unit = _finvoice(customer.e_invoice_address, customer.e_invoice_operator, problems)
+    finvoice_address, operator = _finvoice(
+        customer.e_invoice_address, customer.e_invoice_operator, options.einvoice_operators, problems
+    )
 
     email = _text(customer.email)
     if email is not None and not _EMAIL.fullmatch(email):
         problems.append(f"e-mail: '{email}' is not an e-mail address. Correct it on the Severa customer card")
         email = None
+    invoicing = _text(invoicing_email) or email
+    if invoicing is not None and not _EMAIL.fullmatch(invoicing):
+        problems.append(
+            f"invoicing e-mail: '{invoicing}' is not an e-mail address. Correct it on the invoice in Severa"
+        )
+        invoicing = None
+
+    billing = details.billing_address
+    street = _text(billing.addressline) if billing else None
+    additional = _text(billing.addressline2) if billing else None
+    city = _text(billing.city) if billing else None
+    post_number = _text(billing.postal_code) if billing else None
+    _check_lengths(
+        {"customer name": name, "customer number": number, "street address": street,
+         "additional address line": additional, "city": city, "post code": post_number},
+        problems,
+    )  # fmt: skip
 
     if problems:
         raise CustomerValidationError(label, problems)
     assert name is not None
 
-    billing = details.billing_address
     contact_name, contact_email, contact_phone = _contact_person(details.contacts)
     country = _text(billing.country_code) if billing else None
-    input_ = CustomerInput(
-        name=name,
-        code=number,
-        business_id=business_id,
-        organization_unit_number=unit,
-        street_address=_text(billing.addressline) if billing else None,
-        additional_address_line=_text(billing.addressline2) if billing else None,
-        city=_text(billing.city) if billing else None,
-        post_number=_text(billing.postal_code) if billing else None,
-        country=country.upper() if country else None,
-        phone_number=_text(billing.phone) if billing else None,
-        email=email,
-        home_page_uri=_text(customer.website),
-        is_active=customer.is_active,
+    fields: dict[str, object] = {
+        "name": name,
+        "code": number,
+        "business_id": business_id,
+        "street_address": street,
+        "additional_address_line": additional,
+        "city": city,
+        "post_number": post_number,
+        "country": country.upper() if country else None,
+        "phone_number": _text(billing.phone) if billing else None,
+        "email": email,
+        "home_page_uri": _text(customer.website),
+        "is_active": customer.is_active,
         # E-mail invoicing only for customers who cannot take e-invoices (finland.md §6).
-        email_invoicing_address=email if finvoice_address is None else None,
-        finvoice_address=finvoice_address,
-        finvoice_router_code=operator,
-        contact_person=contact_name,
-        contact_person_email=contact_email,
-        contact_person_phone=contact_phone,
-        invoicing_language=language,
-    )
+        "email_invoicing_address": invoicing if finvoice_address is None else None,
+        "finvoice_address": finvoice_address,
+        "finvoice_router_code": operator,
+        "contact_person": contact_name,
+        "contact_person_email": contact_email,
+        "contact_person_phone": contact_phone,
+        "invoicing_language": language,
+    }
+    input_ = CustomerInput.model_validate({**fields, "cleared": _cleared(fields, options)})
     return MappedCustomer(
         account_guid=customer.guid or "",
         label=label,
@@ -338,53 +390,93 @@ def _describe_all(refs: Iterable[NetvisorCustomerRef]) -> str:
     return ", ".join(ref.describe() for ref in sorted(refs, key=lambda r: r.netvisor_key))
 
 
+def _described_hits(by: str, hits: Sequence[NetvisorCustomerRef]) -> str:
+    return f"{by} is on {len(hits)} Netvisor customers ({_describe_all(hits)})"
+
+
+def _by_number(mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef]) -> NetvisorCustomerRef | None:
+    if not mapped.number:
+        return None
+    hits = [c for c in customers if c.code == mapped.number]
+    if len(hits) > 1:
+        raise CustomerMatchConflict(
+            f"{mapped.label}: {_described_hits(f'customer number {mapped.number}', hits)}; nothing was changed. "
+            "Give each Netvisor customer its own number (merge or renumber the extra one)"
+        )
+    return hits[0] if hits else None
+
+
+def _by_business_id(
+    mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef], shared: Collection[str], *, numbered: bool
+) -> NetvisorCustomerRef | None:
+    """The one Netvisor customer with this account's business ID, when the ID is unique on both
+    sides (cities and groups share one business ID across many billing units, told apart by number).
+    ``numbered``: the operator matches by customer number too, so a different number is another customer.
+    """
+    business_id = mapped.business_id
+    if not business_id:
+        return None
+    hits = [c for c in customers if c.business_id and c.business_id == business_id]
+    if comparable_business_id(business_id) in shared or len(hits) > 1:
+        if numbered and mapped.number:
+            return None  # the number alone tells the billing units apart
+        raise CustomerMatchConflict(
+            f"{mapped.label}: business ID {business_id} is shared "
+            + (f"({_describe_all(hits)})" if len(hits) > 1 else "by several Severa accounts")
+            + ", and this account has no customer number to tell which customer it is; nothing was changed. "
+            "Give the Severa account a customer number (numbers are matched first)"
+        )
+    if not hits:
+        return None
+    found = hits[0]
+    if numbered and found.code and found.code != (mapped.number or ""):
+        raise CustomerMatchConflict(
+            f"{mapped.label}: business ID {business_id} belongs to {found.describe()}, whose customer number is "
+            f"not {mapped.number or 'given on this account'}; nothing was changed. If it is the same customer, give "
+            f"the Severa account the number {found.code}"
+            + (f" (or the Netvisor customer the number {mapped.number})" if mapped.number else "")
+            + "; if it is another billing unit of the same organisation, match customers by number alone "
+            "(remove business_id from customers.match_order in the mapping)"
+        )
+    return found
+
+
 def find_existing_customer(
-    mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef], match_order: Sequence[str]
+    mapped: MappedCustomer,
+    customers: Sequence[NetvisorCustomerRef],
+    match_order: Sequence[str],
+    *,
+    shared_business_ids: Collection[str] = (),
 ) -> int | None:
     """The Netvisor key of the customer ``mapped`` already is in Netvisor, by the natural keys, or None.
 
     ``match_order`` is the operator's ``customers.match_order``; ``netvisor_key`` (the key stored in
-    the ledger by an earlier transfer) is the engine's business and is passed over here. The first
-    key that finds anything decides; more than one customer for it is a conflict, and so is a later
-    key that finds only some *other* customer (e.g. the number matches one customer and the business
-    ID another). A customer found by business ID whose customer number differs from the account's is
-    another customer record, not this one: with number matching on, that is a conflict too.
+    the ledger by an earlier transfer) is the engine's business and is passed over here. The customer
+    number decides when it finds a customer; two customers with the number is a conflict. The business
+    ID is used only when it is unique on both sides: ``shared_business_ids`` are those several Severa
+    accounts have (their billing units are told apart by number alone), and a business ID several
+    Netvisor customers have is passed over too. A customer found by business ID that has another
+    number, or one the number finds while the business ID points at another customer, is a conflict
+    explained in words: nothing is adopted or created on a guess.
     """
-    found: list[tuple[str, list[NetvisorCustomerRef]]] = []
+    shared = {comparable_business_id(b) for b in shared_business_ids}
+    found: dict[str, NetvisorCustomerRef] = {}
     for key in match_order:
-        if key == "customer_number" and mapped.number:
-            hits = [c for c in customers if c.code == mapped.number]
-            found.append((f"customer number {mapped.number}", hits))
-        elif key == "business_id" and mapped.business_id:
-            hits = [c for c in customers if c.business_id and c.business_id == mapped.business_id]
-            found.append((f"business ID {mapped.business_id}", hits))
-    decided: NetvisorCustomerRef | None = None
-    decided_by = ""
-    for by, hits in found:
-        if not hits:
-            continue
-        if decided is None:
-            if len(hits) > 1:
-                raise CustomerMatchConflict(
-                    f"{mapped.label}: {by} matches {len(hits)} Netvisor customers ({_describe_all(hits)}); "
-                    "nothing was changed. Make the match unique in Netvisor (merge or deactivate the extra "
-                    "customer, or correct its number / business ID)"
-                )
-            decided, decided_by = hits[0], by
-        elif decided not in hits:
-            raise CustomerMatchConflict(
-                f"{mapped.label}: {decided_by} matches {decided.describe()} but {by} matches "
-                f"{_describe_all(hits)}; nothing was changed. Correct the number or business ID in Severa or "
-                "Netvisor so that both point at the same customer"
-            )
-    if decided is None:
+        hit = None
+        if key == "customer_number":
+            hit = _by_number(mapped, customers)
+        elif key == "business_id":
+            hit = _by_business_id(mapped, customers, shared, numbered="customer_number" in match_order)
+        if hit is not None:
+            found[key] = hit
+    if not found:
         return None
-    numbers_matter = "customer_number" in match_order and mapped.number
-    if numbers_matter and decided.code and decided.code != mapped.number:
-        raise CustomerMatchConflict(
-            f"{mapped.label}: {decided_by} matches {decided.describe()}, whose customer number is not "
-            f"{mapped.number}; nothing was changed. If it is the same customer, give the Severa account the "
-            f"number {decided.code} (or the Netvisor customer the number {mapped.number}); if not, correct the "
-            "business ID"
-        )
+    decided = next(iter(found.values()))
+    for other in found.values():
+        if other.netvisor_key != decided.netvisor_key:
+            raise CustomerMatchConflict(
+                f"{mapped.label}: customer number {mapped.number} is {found['customer_number'].describe()}, but "
+                f"business ID {mapped.business_id} is {found['business_id'].describe()}; nothing was changed. "
+                "Correct the number or the business ID in Severa or Netvisor so that both point at the same customer"
+            )
     return decided.netvisor_key

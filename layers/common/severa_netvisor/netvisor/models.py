@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 VatCode = Literal[
     "NONE", "KOOS", "EUOS", "EUUO", "EUPO", "100", "KOMY", "EUMY", "EUUM", "EUPM312", "EUPM309",
@@ -73,6 +73,28 @@ class CustomerInput(_Input):
     default_text_before_lines: str | None = None
     default_text_after_lines: str | None = None
     dimensions: tuple[DimensionRef, ...] = ()
+    #: Fields (names above) sent as empty elements, which blank them in Netvisor on an edit
+    #: ("in edit request the empty element is interpreted as an order to update the value to blank",
+    #: resources general 77000466681). Only fields this integration owns are cleared.
+    cleared: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _cleared_fields_exist_and_are_empty(self) -> Self:
+        for name in self.cleared:
+            if name not in CLEARABLE_CUSTOMER_FIELDS:
+                raise ValueError(f"'{name}' cannot be cleared (clearable: {', '.join(CLEARABLE_CUSTOMER_FIELDS)})")
+            if getattr(self, name) is not None:
+                raise ValueError(f"'{name}' is both set and cleared")
+        return self
+
+
+#: The customer fields an edit may blank with an empty element.
+CLEARABLE_CUSTOMER_FIELDS = (
+    "organization_unit_number",
+    "email_invoicing_address",
+    "finvoice_address",
+    "finvoice_router_code",
+)
 
 
 class ProductInput(_Input):

@@ -2,9 +2,10 @@
 
 Builders collect values into ``Node`` trees keyed by element name; ``render`` walks the resource's
 schema (``schema.py``) so the order on the wire is always the DTD's, whatever order the values came
-in. Empty elements are left out (an empty element would blank a value on edit), decimals use a
-comma, dates are ``YYYY-MM-DD`` (``format="ansi"``), and the body is UTF-8 without an XML
-declaration, starting with ``<root>`` as Netvisor asks.
+in. Empty elements are left out (an empty element would blank a value on edit) unless a field is
+cleared on purpose (``CustomerInput.cleared``); decimals use a comma, dates are ``YYYY-MM-DD``
+(``format="ansi"``), and the body is UTF-8 without an XML declaration, starting with ``<root>`` as
+Netvisor asks.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Node:
     text: str | None = None
     attrs: dict[str, str | None] = field(default_factory=dict)
     children: dict[str, Node | list[Node] | None] = field(default_factory=dict)
+    #: An empty leaf sent on purpose: on an edit Netvisor blanks the value.
+    explicit_empty: bool = False
 
 
 def leaf(value: Scalar, **attrs: str | None) -> Node | None:
@@ -85,8 +88,26 @@ def leaf(value: Scalar, **attrs: str | None) -> Node | None:
     return Node(text=text, attrs=dict(attrs))
 
 
+def leaf_or_empty(value: Scalar, *, clear: bool) -> Node | None:
+    """``leaf(value)``, or an explicitly empty element when the value is to be blanked."""
+    node = leaf(value)
+    if node is None and clear:
+        return Node(text="", explicit_empty=True)
+    return node
+
+
 def group(**children: Node | list[Node] | None) -> Node:
     return Node(children=dict(children))
+
+
+def _with_attributes(spec: El, node: Node, here: str) -> etree._Element:
+    element = etree.Element(spec.name)
+    for attribute, attribute_value in node.attrs.items():
+        if attribute_value is not None and attribute_value != "":
+            if attribute not in spec.attributes:
+                raise ValueError(f"{here}: attribute '{attribute}' is not in the schema")
+            element.set(attribute, attribute_value)
+    return element
 
 
 def render(spec: El, node: Node, path: str = "") -> etree._Element | None:
@@ -95,13 +116,10 @@ def render(spec: El, node: Node, path: str = "") -> etree._Element | None:
     unknown = set(node.children) - {child.name for child in spec.children}
     if unknown:
         raise ValueError(f"{here}: no such element(s) in the schema: {sorted(unknown)}")
-    element = etree.Element(spec.name)
-    for attribute, attribute_value in node.attrs.items():
-        if attribute_value is not None and attribute_value != "":
-            if attribute not in spec.attributes:
-                raise ValueError(f"{here}: attribute '{attribute}' is not in the schema")
-            element.set(attribute, attribute_value)
+    element = _with_attributes(spec, node, here)
     if spec.is_leaf:
+        if node.explicit_empty and not spec.required:
+            return element  # <name/>: blanks the value on an edit
         if node.text is None or node.text == "":
             return None
         element.text = node.text
@@ -142,10 +160,11 @@ def _dimensions(refs: tuple[DimensionRef, ...]) -> list[Node]:
 
 def build_customer(customer: CustomerInput) -> bytes:
     c = customer
+    cleared = set(c.cleared)
     base = group(
         internalidentifier=leaf(c.code),
         externalidentifier=leaf(c.business_id),
-        organizationunitnumber=leaf(c.organization_unit_number),
+        organizationunitnumber=leaf_or_empty(c.organization_unit_number, clear="organization_unit_number" in cleared),
         name=leaf(c.name),
         nameextension=leaf(c.name_extension),
         streetaddress=leaf(c.street_address),
@@ -159,13 +178,14 @@ def build_customer(customer: CustomerInput) -> bytes:
         homepageuri=leaf(c.home_page_uri),
         isactive=leaf(c.is_active),
         isprivatecustomer=leaf(c.is_private_customer),
-        emailinvoicingaddress=leaf(c.email_invoicing_address),
+        emailinvoicingaddress=leaf_or_empty(c.email_invoicing_address, clear="email_invoicing_address" in cleared),
     )
     body = group(
         customer=group(
             customerbaseinformation=base,
             customerfinvoicedetails=group(
-                finvoiceaddress=leaf(c.finvoice_address), finvoiceroutercode=leaf(c.finvoice_router_code)
+                finvoiceaddress=leaf_or_empty(c.finvoice_address, clear="finvoice_address" in cleared),
+                finvoiceroutercode=leaf_or_empty(c.finvoice_router_code, clear="finvoice_router_code" in cleared),
             ),
             customerdeliverydetails=group(
                 deliveryname=leaf(c.delivery_name),

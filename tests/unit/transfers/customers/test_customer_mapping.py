@@ -161,11 +161,13 @@ def test_an_account_maps_to_a_full_netvisor_customer() -> None:
         "FI",
         "+358 40 1234567",
     )
+    # The e-invoice address goes to Netvisor's e-invoicing fields, never to the organisation unit number.
     assert (c.finvoice_address, c.finvoice_router_code, c.organization_unit_number) == (
         "003715728600",
         "003721291126",
-        "003715728600",
+        None,
     )
+    assert c.cleared == ("email_invoicing_address",)
     assert c.email_invoicing_address is None  # e-invoices go to the e-invoice address
     assert (c.contact_person, c.contact_person_email, c.contact_person_phone) == (
         "Väinö Virtanen",
@@ -240,22 +242,44 @@ def test_the_business_id_matches_in_either_form() -> None:
 def test_number_and_business_id_pointing_at_different_customers_is_a_conflict() -> None:
     with pytest.raises(CustomerMatchConflict) as raised:
         find_existing_customer(mapped(), [nv(1, "10001"), nv(2, "", "1572860-0")], ORDER)
-    assert "customer number 10001 matches Netvisor customer 1" in raised.value.message
-    assert "business ID 1572860-0 matches Netvisor customer 2" in raised.value.message
+    assert "customer number 10001 is Netvisor customer 1" in raised.value.message
+    assert "but business ID 1572860-0 is Netvisor customer 2" in raised.value.message
     assert raised.value.retryable is False
 
 
 def test_two_customers_with_the_business_id_is_a_conflict_unless_the_number_decides() -> None:
     twins = [nv(1, "", "1572860-0"), nv(2, "", "1572860-0")]
-    with pytest.raises(CustomerMatchConflict, match="business ID 1572860-0 matches 2 Netvisor customers"):
+    with pytest.raises(CustomerMatchConflict, match=r"business ID 1572860-0 is shared .*no customer number"):
         find_existing_customer(mapped(number=None), twins, ORDER)
     with_number = [nv(1, "10001", "1572860-0"), nv(2, "", "1572860-0")]
     assert find_existing_customer(mapped(), with_number, ORDER) == 1
 
 
+def test_billing_units_sharing_a_business_id_are_matched_by_number_alone() -> None:
+    # A city: one business ID, many billing units, each its own customer number on both sides.
+    city = [nv(1, "10001", "1572860-0"), nv(2, "10002", "1572860-0"), nv(3, "10003", "1572860-0")]
+    assert find_existing_customer(mapped(), city, ORDER) == 1
+    # A new billing unit (number 10004): created, not a conflict and not an adoption of unit 1.
+    assert find_existing_customer(mapped(number="10004"), city, ORDER) is None
+    # The business ID shared among Severa accounts is not used even when Netvisor has only one unit yet;
+    # without knowing it is shared, the other number is a conflict, never an adoption.
+    first_unit_only = [nv(1, "10001", "1572860-0")]
+    with pytest.raises(CustomerMatchConflict, match="whose customer number is not 10002"):
+        find_existing_customer(mapped(number="10002"), first_unit_only, ORDER)
+    assert (
+        find_existing_customer(mapped(number="10002"), first_unit_only, ORDER, shared_business_ids={"FI15728600"})
+        is None
+    )
+    # A code-less Netvisor customer is not adopted on a shared business ID.
+    codeless = [nv(7, "", "1572860-0")]
+    assert find_existing_customer(mapped(), codeless, ORDER, shared_business_ids={"1572860-0"}) is None
+    assert find_existing_customer(mapped(), codeless, ORDER) == 7  # unique on both sides: the same company
+
+
 def test_a_business_id_match_with_another_customer_number_is_a_conflict() -> None:
-    with pytest.raises(CustomerMatchConflict, match="whose customer number is not 10001"):
+    with pytest.raises(CustomerMatchConflict, match="whose customer number is not 10001") as raised:
         find_existing_customer(mapped(), [nv(4, "555", "1572860-0")], ORDER)
+    assert "remove business_id from customers.match_order" in raised.value.message
     # Without number matching, the operator has chosen the business ID alone.
     assert find_existing_customer(mapped(), [nv(4, "555", "1572860-0")], ("business_id",)) == 4
 
@@ -264,3 +288,58 @@ def test_the_match_order_is_the_operators() -> None:
     customers = [nv(1, "10001")]
     assert find_existing_customer(mapped(), customers, ("netvisor_key", "business_id")) is None
     assert find_existing_customer(mapped(), customers, ("customer_number",)) == 1
+
+
+# -- e-invoicing fields (item 11), clearing, lengths, invoicing e-mail -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "operator"),
+    [("0216:003715728600", "PEPPOL"), ("003715728600", "E204503"), ("003715728600", "PAGERO"),
+     ("FI2112345600000785", "NDEAFIHH"), ("0037:15728600", "INEXCHANGE")],
+)  # fmt: skip
+def test_real_e_invoice_addresses_and_operators_go_to_the_e_invoicing_fields(address: str, operator: str) -> None:
+    c = map_customer(details(eInvoiceAddress=address, eInvoiceOperator=operator.lower())).customer
+    assert (c.finvoice_address, c.finvoice_router_code, c.organization_unit_number) == (address, operator, None)
+    body = map_customer(details(eInvoiceAddress=address, eInvoiceOperator=operator)).preview()
+    assert f"<customerfinvoicedetails><finvoiceaddress>{address}</finvoiceaddress>" in body
+    assert "<organizationunitnumber>" not in body
+
+
+def test_only_the_operators_netvisor_accepts_when_the_mapping_lists_them() -> None:
+    from severa_netvisor.mapping.config import CustomerMatching
+
+    options = CustomerMatching(einvoice_operators=["003721291126", "NDEAFIHH"])
+    assert map_customer(details(), options=options).customer.finvoice_router_code == "003721291126"
+    with pytest.raises(CustomerValidationError, match="'E204503' is not an operator Netvisor accepts here"):
+        map_customer(details(eInvoiceOperator="E204503"), options=options)
+
+
+def test_a_removed_e_invoice_address_is_blanked_in_netvisor() -> None:
+    c = map_customer(details(eInvoiceAddress=None, eInvoiceOperator=None)).customer
+    assert c.cleared == ("finvoice_address", "finvoice_router_code")
+    body = map_customer(details(eInvoiceAddress=None, eInvoiceOperator=None)).preview()
+    assert "<customerfinvoicedetails><finvoiceaddress/><finvoiceroutercode/></customerfinvoicedetails>" in body
+    assert "<emailinvoicingaddress>laskutus@example.fi</emailinvoicingaddress>" in body
+
+
+def test_a_unit_number_an_earlier_version_wrote_is_blanked_only_when_asked() -> None:
+    from severa_netvisor.mapping.config import CustomerMatching
+
+    assert "<organizationunitnumber" not in map_customer(details()).preview()
+    asked = map_customer(details(), options=CustomerMatching(clear_organization_unit_number=True))
+    assert "<organizationunitnumber/>" in asked.preview()
+
+
+def test_netvisors_documented_lengths_are_checked_naming_the_field() -> None:
+    with pytest.raises(CustomerValidationError) as raised:
+        map_customer(details(Name="N" * 251))
+    assert "customer name: 'NNNN" in raised.value.message
+    assert "has 251 characters; Netvisor allows at most 250" in raised.value.message
+
+
+def test_the_invoices_buyer_email_is_the_email_invoicing_address() -> None:
+    c = map_customer(details(eInvoiceAddress=None, eInvoiceOperator=None), invoicing_email="ostot@example.fi").customer
+    assert (c.email, c.email_invoicing_address) == ("laskutus@example.fi", "ostot@example.fi")
+    with pytest.raises(CustomerValidationError, match="invoicing e-mail: 'ostot' is not an e-mail address"):
+        map_customer(details(eInvoiceAddress=None, eInvoiceOperator=None), invoicing_email="ostot")
