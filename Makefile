@@ -19,7 +19,7 @@ DEPLOY_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools lint typecheck unit pytest test validate security build invoke demo bench deploy clean fmt
+.PHONY: help venv tools lint typecheck unit pytest test validate security build invoke sandbox demo bench deploy clean fmt
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,8 +68,11 @@ security: tools ## checkov on the template (every skip is justified in .checkov.
 build: tools ## sam build (arm64 by default, no container)
 	$(TOOLBIN)/sam build --config-env $(SAM_ENV) --parameter-overrides Architecture=$(ARCH) --build-dir .aws-sam/build-$(ARCH)
 
-invoke: venv ## run FUNCTION with EVENT locally (no Docker): make invoke FUNCTION=check_connections
-	$(BIN)/python -m sandbox.invoke $(FUNCTION) $(EVENT)
+invoke: venv ## run FUNCTION with EVENT on the sandbox (no Docker): make invoke FUNCTION=customers [RAW=1]
+	@$(BIN)/python -m sandbox.invoke $(FUNCTION) $(EVENT) $(if $(RAW),--raw)
+
+sandbox: venv ## the sandbox in the foreground (local AWS + simulators) for make invoke and sam local invoke
+	@$(BIN)/severa-netvisor sandbox
 
 demo: venv ## the main job on the built-in sandbox
 	$(BIN)/python -m sandbox.demo

@@ -2,8 +2,9 @@
 
 ``LocalAws().start()`` runs moto on a free port and creates the DynamoDB table, the SQS queues, the
 S3 bucket and the SNS topic declared in template.yaml (names resolved as for the stack
-``severa-netvisor``), plus the two secrets and the mapping parameter the template's parameters name. Run
-``python -m sandbox.aws`` to keep one running for manual work.
+``severa-netvisor``). The secrets and the mapping parameter are the whole sandbox's to put in place
+(:class:`sandbox.environment.Sandbox`, with the simulators they point at). ``python -m sandbox.aws``
+therefore starts the whole sandbox, as ``severa-netvisor sandbox`` (``make sandbox``) does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import logging
 import os
 import socket
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -209,16 +209,12 @@ class LocalAws:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Run moto with the template's resources until Ctrl-C.")
-    parser.parse_args()
-    with LocalAws() as aws:
-        print(json.dumps({"env": aws.env(), "resources": aws.resolver.physical if aws.resolver else {}}, indent=2))
-        print("Local AWS is running. Ctrl-C stops it.", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    """The whole sandbox in the foreground: see ``severa-netvisor sandbox``."""
+    argparse.ArgumentParser(description="Run the sandbox (local AWS, secrets, mapping, simulators) until Ctrl-C.")\
+        .parse_args()
+    from severa_netvisor.cli.sandbox_cmd import serve  # noqa: PLC0415 - the one sandbox command
+
+    serve()
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from severa_netvisor.cli.present import as_date, function_report
+from severa_netvisor.cli.targets import SandboxTarget
+
 from sandbox.environment import Sandbox
-from sandbox.invoke import function_spec
+from sandbox.kept import link_of
 from sandbox.severa.seed import READY_STATUS
 from sandbox.template import REPO_ROOT
 
@@ -78,18 +81,6 @@ def _event(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _brief(result: Any) -> str:
-    if not isinstance(result, dict):
-        return json.dumps(result, ensure_ascii=False)
-    if "checks" in result:
-        return "\n".join(f"  {c['system']}: {'ok' if c['ok'] else 'FAILED'} - {c['message']}" for c in result["checks"])
-    keys = ("fetched", "created", "updated", "adopted", "skipped", "failed", "written_back", "stopped_early")
-    line = ", ".join(f"{key} {result.get(key)}" for key in keys if result.get(key) not in (None, 0))
-    reasons = result.get("failures_by_reason") or {}
-    extra = "".join(f"\n  failed: {count} x {reason}" for reason, count in reasons.items())
-    return f"  {line or 'nothing to do'} ({result.get('duration_seconds', 0):.1f} s){extra}"
-
-
 def _netvisor_counts(sandbox: Sandbox) -> str:
     assert sandbox.netvisor is not None
     state = sandbox.netvisor.company.state
@@ -106,21 +97,21 @@ def _severa_payments(sandbox: Sandbox) -> str:
     for invoice in sorted(sandbox.severa.state.invoices.values(), key=lambda inv: int(inv["Number"])):
         entries = [e.text for e in sandbox.severa.state.log_of(invoice["GUID"]) if e.text and "ayment" in e.text]
         if invoice.get("PaymentDate") or entries:
-            lines.append(f"  invoice {invoice['Number']}: status '{invoice['InvoiceStatus']}', "
-                         f"payment date {invoice.get('PaymentDate')}")
+            paid = f"paid on {as_date(invoice['PaymentDate'])}" if invoice.get("PaymentDate") else "not paid in full"
+            lines.append(f"  invoice {invoice['Number']}: status '{invoice['InvoiceStatus']}', {paid}")
             lines.extend(f"    log: {text}" for text in entries)
     return "\n".join(lines) if len(lines) > 1 else "No payments were written back to Severa."
 
 
-def _queued(sandbox: Sandbox) -> list[dict[str, Any]]:
-    sqs = sandbox.aws.client("sqs")
-    url = sandbox.aws.queue_url("FailedRecordsQueue")
-    found: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get("Messages", [])
-        if not batch:
-            return found
-        found.extend(json.loads(message["Body"]) for message in batch)
+def _severa_log_of_refused(sandbox: Sandbox) -> list[str]:
+    """What the author of each refused invoice sees in Severa's invoice log."""
+    assert sandbox.severa is not None
+    return [
+        f"Severa's log of invoice {invoice['Number']} (what its author sees): {entry.text}"
+        for invoice in sorted(sandbox.severa.state.invoices.values(), key=lambda inv: int(inv["Number"]))
+        for entry in sandbox.severa.state.log_of(invoice["GUID"])
+        if entry.text and entry.text.startswith("Not transferred")
+    ]
 
 
 def main() -> int:
@@ -129,29 +120,29 @@ def main() -> int:
         assert sandbox.severa is not None
         print(f"Sandbox: local AWS at {sandbox.aws.endpoint_url}, Severa simulator at {sandbox.severa.url}, "
               f"Netvisor simulator at {sandbox.netvisor.url if sandbox.netvisor else '?'}")
+        target = SandboxTarget(link_of(sandbox))
+        waiting: list[str] = []
         for step in STEPS:
             if step.before is not None:
                 print(f"\n-- {step.before(sandbox)}")
-            spec = function_spec(step.function, sandbox.resolver)
-            outcome = sandbox.invoke(spec, _event(step.function))
-            status = "ok" if outcome.ok else "FAILED"
-            print(f"\n== {step.function}: {step.title} [{status}, {outcome.seconds:.1f} s]")
-            if outcome.ok:
-                print(_brief(outcome.result))
-            else:
-                failures += 1
-                print(json.dumps(outcome.error, indent=2, ensure_ascii=False)[:4000])
+            outcome = target.invoke(step.function, _event(step.function))
+            report = function_report(step.function, outcome.result, outcome.error, waiting=outcome.waiting)
+            print(f"\n== {step.function}: {step.title} [{'ok' if report.ok else 'FAILED'}, {outcome.seconds:.1f} s]")
+            print("\n".join(report.text().splitlines()[1:]) or "  (nothing to report)")
+            failures += 0 if report.ok else 1
+            waiting += outcome.waiting
         print(f"\n{_netvisor_counts(sandbox)}")
         print(_severa_payments(sandbox))
-        queued = _queued(sandbox)
-        print(f"Failed-records queue: {len(queued)} message(s)")
-        for message in queued:
-            print(f"  [{message['transfer']}] {message['source']['type']} {message['source']['id']}: "
-                  f"{message['message']}")
-            if message["source"]["type"] == "invoice":
-                for entry in sandbox.severa.state.log_of(message["source"]["id"]):
-                    print(f"    Severa invoice log (what the invoice's author sees): {entry.text}")
-    print("\nDemo finished: " + ("every run succeeded." if not failures else f"{failures} run(s) FAILED."))
+        severa_log = _severa_log_of_refused(sandbox)
+    print("\nWhat needs you:")
+    if waiting:
+        print("\n".join(f"  - {line}" for line in [*waiting, *severa_log]))
+        print("  Fix the record in Severa and the next run sends it. On a deployed stack the list is in "
+              "`severa-netvisor --stack <stack> failures list`.")
+    else:
+        print("  Nothing: every record went through.")
+    runs = "every run worked" if not failures else f"{failures} run(s) FAILED"
+    print(f"\nDemo finished: {runs}" + (f"; {len(waiting)} record(s) wait for you (above)." if waiting else "."))
     return 1 if failures else 0
 
 

@@ -1,26 +1,48 @@
-"""`make demo` keeps working: every step runs through the local invoke runner and succeeds."""
+"""`make demo` keeps working, and speaks plainly: every step runs through the local invoke runner."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 from sandbox.template import REPO_ROOT
 
 
-def test_the_demo_runs_every_transfer_and_shows_the_outcome() -> None:
+@pytest.fixture(scope="module")
+def demo_output() -> str:
     completed = subprocess.run(
         [sys.executable, "-m", "sandbox.demo"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False
     )
-    output = completed.stdout
-    assert completed.returncode == 0, output + completed.stderr
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def test_the_demo_runs_every_transfer_and_shows_the_outcome(demo_output: str) -> None:
+    output = demo_output
     for function in ("check_connections", "customers", "products", "dimensions", "invoices", "payments", "hours"):
         assert f"== {function}:" in output
     assert "[FAILED" not in output
     # The mistyped reference the demo plants is refused with its reason, in the queue and in Severa's log.
     assert "has a wrong check digit" in output
-    assert "Severa invoice log (what the invoice's author sees)" in output
+    assert "Severa's log of invoice 6 (what its author sees)" in output
     # Payments arrived in Severa, and the second payments run changed nothing.
-    assert "status 'Maksettu'" in output
+    assert "status 'Maksettu', paid on 20" in output
     assert "Partial payment" in output
-    assert "Demo finished: every run succeeded." in output
+    # The closing section lists what waits, and the last line does not hide it.
+    closing = output.split("\nWhat needs you:\n")[-1]
+    assert "invoice 6" in closing
+    assert "failures list" in closing
+    assert "Demo finished: every run worked; 1 record(s) wait for you (above)." in output
+
+
+def test_the_demo_speaks_plainly(demo_output: str) -> None:
+    # No internal states, class names or date-times where a person reads.
+    for word in ("skipped", "adopted", "written_back", "fetched", "InvoiceValidationError", " x ",
+                 "00:00:00", "+00:00", "Traceback"):
+        assert word not in demo_output, word
+    # Only real records are counted: the second invoices run finds nothing to do.
+    second = demo_output.split("== invoices: Second run")[1].split("==", maxsplit=1)[0]
+    assert "Nothing to do" in second
+    assert "new in Netvisor" in demo_output

@@ -1,0 +1,215 @@
+"""The ``severa-netvisor`` commands. Errors are one line with the fix (exit 1, or 2 for a usage
+mistake), never a traceback; ``--debug`` shows the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from severa_netvisor.cli import render
+from severa_netvisor.cli.errors import CliError
+from severa_netvisor.cli.present import check_report, run_report
+from severa_netvisor.cli.targets import DeployedStack, SandboxTarget, Target
+
+DEFAULT_STACK = "severa-netvisor"
+
+app = typer.Typer(
+    name="severa-netvisor",
+    help="Operate severa-netvisor: check the connections, run a transfer now, check and push the mapping, "
+    "or start the sandbox. Works on a deployed stack (--stack) or on the sandbox (--sandbox).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+mapping_app = typer.Typer(help="Check the mapping file offline, or store it for the functions.", no_args_is_help=True)
+app.add_typer(mapping_app, name="mapping")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")]
+
+
+@dataclass
+class Options:
+    stack: str
+    profile: str | None
+    region: str | None
+    sandbox: bool
+    debug: bool
+
+    def target(self) -> Target:
+        if self.sandbox:
+            return SandboxTarget()
+        return DeployedStack(self.stack, profile=self.profile, region=self.region)
+
+
+def _options(ctx: typer.Context) -> Options:
+    options = ctx.obj
+    assert isinstance(options, Options)
+    return options
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    *,
+    stack: Annotated[str, typer.Option(envvar="SEVERA_NETVISOR_STACK", help="CloudFormation stack.")] = DEFAULT_STACK,
+    profile: Annotated[str | None, typer.Option(envvar="AWS_PROFILE", help="AWS profile to use.")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region of the stack (default: the profile's).")] = None,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help="Act on the running sandbox, not a stack.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")] = False,
+) -> None:
+    ctx.obj = Options(stack, profile, region, sandbox, debug)
+
+
+@app.command()
+def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Can the integration reach Severa and Netvisor with its credentials? Each failure with its fix."""
+    target = _options(ctx).target()
+    with render.working(f"Checking the connections of {target.label}", enabled=not as_json):
+        outcome = target.invoke("check_connections", {})
+    report = check_report(outcome.result, outcome.error)
+    if as_json:
+        render.print_json(outcome.result if outcome.error is None else {"ok": False, "error": outcome.error})
+    else:
+        render.show(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    *,
+    transfer: Annotated[str, typer.Argument(help="customers, products, dimensions, invoices, payments or hours.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")] = False,
+    since: Annotated[str | None, typer.Option(help="Read changes since this date (2026-01-31) or date-time.")] = None,
+    full_resync: Annotated[bool, typer.Option("--full-resync", help="Read everything again.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a transfer now and show what it did (a summary, and what needs you)."""
+    payload: dict[str, Any] = {"dry_run": dry_run}
+    if since is not None:
+        payload["since"] = _since(since)
+    if full_resync:
+        if since is not None:
+            raise CliError("Give either --since or --full-resync, not both", code=2)
+        payload["full_resync"] = True
+    target = _options(ctx).target()
+    with render.run_progress(f"{transfer} on {target.label}", enabled=not as_json) as on_line:
+        outcome = target.invoke(transfer, payload, on_line=on_line)
+    report = run_report(transfer, outcome.result, outcome.error, seconds=outcome.seconds,
+                        waiting=outcome.waiting, look_further=target.look_further())
+    if as_json:
+        render.print_json(outcome.result if outcome.error is None else {"error": outcome.error})
+    else:
+        render.show(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _since(text: str) -> str:
+    value = text.strip()
+    try:
+        (date.fromisoformat if len(value) == 10 else datetime.fromisoformat)(value)
+    except ValueError:
+        raise CliError(f"--since '{text}' is not a date", "Write it as 2026-01-31 or 2026-01-31T08:00.",
+                       code=2) from None
+    return value
+
+
+@mapping_app.command("validate")
+def mapping_validate(
+    file: Annotated[Path, typer.Argument(help="The mapping file (YAML or JSON).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Check a mapping file offline, with the same validation the functions run."""
+    from severa_netvisor.errors import ConfigurationError  # noqa: PLC0415
+
+    try:
+        _read_mapping(file)
+    except ConfigurationError as error:
+        if as_json:
+            render.print_json({"ok": False, "file": str(file), "problem": error.message})
+            raise typer.Exit(1) from None
+        raise CliError(error.message.rstrip(".")) from None
+    if as_json:
+        render.print_json({"ok": True, "file": str(file)})
+    else:
+        render.say(f"The mapping in {file} is valid.")
+
+
+@mapping_app.command("push")
+def mapping_push(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The mapping file.")]) -> None:
+    """Validate a mapping file, then store it as the stack's mapping parameter."""
+    from severa_netvisor.errors import ConfigurationError  # noqa: PLC0415
+
+    try:
+        text = _read_mapping(file)
+    except ConfigurationError as error:
+        raise CliError(error.message.rstrip("."), "Nothing was pushed.") from None
+    target = _options(ctx).target()
+    name = target.put_mapping(text)
+    render.say(f"The mapping in {file} is stored as {name} for {target.label}; "
+               "the functions use it from their next start.")
+
+
+def _read_mapping(file: Path) -> str:
+    from severa_netvisor.mapping.loader import parse_mapping  # noqa: PLC0415
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"{file} could not be read: {error.strerror}", "Check the path.", code=2) from None
+    except UnicodeDecodeError:
+        raise CliError(f"{file} is not UTF-8 text", "Save it as UTF-8.", code=2) from None
+    parse_mapping(text, source=f"mapping file '{file}'", json_format=file.suffix.lower() == ".json")
+    return text
+
+
+@app.command()
+def sandbox(
+    env_file: Annotated[Path | None, typer.Option(help="Also write the sam local invoke env-vars here.")] = None,
+) -> None:
+    """Start the sandbox in the foreground (local AWS, Severa and Netvisor simulators), seeded. Ctrl-C stops it."""
+    from severa_netvisor.cli.sandbox_cmd import serve  # noqa: PLC0415
+
+    serve(env_file)
+
+
+def cli() -> None:
+    """The console script's entry point."""
+    debug = "--debug" in sys.argv
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        code = app(standalone_mode=False)
+    except CliError as error:
+        console.print(f"[bold red]Error:[/] {error.line()}", highlight=False, soft_wrap=True)
+        sys.exit(error.code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        console.print("Stopped.")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+        sys.exit(130)
+    except Exception as error:  # the last line of defence: one line, the traceback only on request
+        if isinstance(error, typer.exceptions.TyperException) and hasattr(error, "show"):
+            error.show()  # a usage mistake: click's own usage line and message
+            sys.exit(int(getattr(error, "exit_code", 2)))
+        if debug:
+            traceback.print_exc()
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        console.print(f"[bold red]Error:[/] something unexpected went wrong: {message}. "
+                      "Run again with --debug for details, and report it if it repeats.", highlight=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,82 @@
+"""Rich output of the command line: a table per report, a spinner or live count while a function runs.
+
+Progress goes to stderr (and only to a terminal), results to stdout, so ``--json`` output and
+piped output stay clean.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from severa_netvisor.cli.present import Report
+from severa_netvisor.cli.progress import RunProgress
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def say(text: str) -> None:
+    out.print(text, markup=False)
+
+
+def print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False, default=str), ensure_ascii=False)
+
+
+def show(report: Report) -> None:
+    out.print(f"[bold]{report.title}[/]")
+    if report.counts:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("records", justify="right")
+        table.add_column("what happened")
+        for count in report.counts:
+            table.add_row(str(count.count), count.words)
+        out.print(table)
+    for note in report.notes:
+        out.print(f"  {note}", markup=False)
+    if report.plan:
+        out.print("  What a real run would do:")
+        for item in report.plan:
+            out.print(f"    {item}", markup=False)
+    if report.needs_you:
+        out.print("[bold]What needs you:[/]")
+        for item in report.needs_you:
+            out.print(f"  - {item}", markup=False)
+        if report.look_further:
+            out.print(f"  More: {report.look_further}", markup=False)
+
+
+@contextmanager
+def working(what: str, *, enabled: bool = True) -> Iterator[None]:
+    """A spinner with the time so far (a remote function cannot be watched more closely)."""
+    if not enabled or not err.is_terminal:
+        yield
+        return
+    started = time.monotonic()
+    with err.status(what) as status:
+        def tick() -> None:
+            status.update(f"{what} ({time.monotonic() - started:.0f} s)")
+        tick()
+        yield
+
+
+@contextmanager
+def run_progress(what: str, *, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """Hands out a line sink: the count of records done so far is shown while the run goes on."""
+    progress = RunProgress()
+    if not enabled or not err.is_terminal:
+        yield lambda line: None
+        return
+    started = time.monotonic()
+    with err.status(f"{what}: starting") as status:
+        def feed(line: str) -> None:
+            if progress.feed(line):
+                status.update(f"{what}: {progress.text()} ({time.monotonic() - started:.0f} s)")
+        yield feed

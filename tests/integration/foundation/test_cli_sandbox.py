@@ -1,0 +1,209 @@
+"""`severa-netvisor sandbox` in one process, the other commands and `make invoke` from others.
+
+Everything runs through the installed console script (and `python -m sandbox.invoke`, which
+`make invoke` runs) as separate processes, the way a person uses them from two terminals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from sandbox.template import REPO_ROOT
+
+CLI = Path(sys.executable).parent / "severa-netvisor"
+READY = "Ctrl-C stops it."
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    lines: list[str]
+    env: dict[str, str]
+    state_dir: Path
+
+    def link(self) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads((self.state_dir / "sandbox.json").read_text("utf-8"))
+        return loaded
+
+
+def _start(command: list[str], state_dir: Path) -> Running:
+    env = {**os.environ, "SEVERA_NETVISOR_SANDBOX_DIR": str(state_dir), "COLUMNS": "200"}
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if READY in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(120):
+        process.kill()
+        pytest.fail("the sandbox did not start: " + "".join(lines))
+    return Running(process, lines, env, state_dir)
+
+
+def _stop(running: Running) -> int:
+    running.process.send_signal(signal.SIGINT)
+    return running.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    assert CLI.exists(), f"{CLI} is missing: `make venv` installs the console script"
+    running = _start([str(CLI), "sandbox"], tmp_path_factory.mktemp("sandbox-state"))
+    yield running
+    if running.process.poll() is None:
+        _stop(running)
+
+
+def _cli(sandbox: Running, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run([str(CLI), "--sandbox", *args], cwd=REPO_ROOT, env=sandbox.env, capture_output=True,
+                               text=True, timeout=timeout, check=False)
+    assert "Traceback" not in completed.stderr + completed.stdout
+    return completed
+
+
+def test_the_sandbox_prints_its_addresses_and_the_env_vars_file(sandbox: Running) -> None:
+    link = sandbox.link()
+    text = "".join(sandbox.lines)
+    for key in ("endpoint_url", "severa_url", "netvisor_url"):
+        assert str(link[key]) in text
+    env_vars = json.loads((sandbox.state_dir / "sam-env.json").read_text("utf-8"))["Parameters"]
+    assert env_vars["AWS_ENDPOINT_URL"] == link["endpoint_url"]
+    physical = link["physical"]
+    assert isinstance(physical, dict)
+    assert env_vars["STATE_TABLE_NAME"] == physical["StateTable"]["Ref"]
+    assert env_vars["FAILED_RECORDS_QUEUE_URL"] == physical["FailedRecordsQueue"]["Ref"]
+
+
+def test_check_on_the_sandbox(sandbox: Running) -> None:
+    completed = _cli(sandbox, "check")
+    assert completed.returncode == 0, completed.stderr
+    assert "Severa: reachable, the credentials work" in completed.stdout
+    assert "Netvisor: reachable, the credentials work" in completed.stdout
+    as_json = json.loads(_cli(sandbox, "check", "--json").stdout)
+    assert as_json["ok"] is True
+
+
+def test_runs_chain_on_the_kept_sandbox(sandbox: Running) -> None:
+    first = _cli(sandbox, "run", "customers")
+    assert first.returncode == 0, first.stderr
+    assert "new in Netvisor" in first.stdout
+    # make invoke runs against the same sandbox: the customers are already there.
+    again = subprocess.run([sys.executable, "-m", "sandbox.invoke", "customers", "events/customers.json"],
+                           cwd=REPO_ROOT, env=sandbox.env, capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to do: everything is up to date." in again.stdout
+    assert "starts a fresh one" not in again.stderr
+
+
+def test_a_run_that_leaves_records_waiting_names_them(sandbox: Running) -> None:
+    # Invoices before the dimensions exist in Netvisor: each invoice waits, named by number and customer.
+    dry = json.loads(_cli(sandbox, "run", "invoices", "--dry-run", "--json").stdout)
+    assert dry["dry_run"] is True
+    completed = _cli(sandbox, "run", "invoices")
+    assert "What needs you:" in completed.stdout
+    waiting = [line for line in completed.stdout.splitlines() if line.startswith("  - invoice ")]
+    assert waiting, completed.stdout
+    assert all(" to " in line for line in waiting[:3])
+    assert "More: severa-netvisor --sandbox failures list" in completed.stdout
+    assert "Error" not in completed.stdout
+
+
+def test_make_invoke_raw_prints_the_functions_json(sandbox: Running) -> None:
+    completed = subprocess.run([sys.executable, "-m", "sandbox.invoke", "products", "events/products.json", "--raw"],
+                               cwd=REPO_ROOT, env=sandbox.env, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["transfer"] == "products"
+
+
+def test_mapping_push_reaches_the_sandbox(sandbox: Running, tmp_path: Path) -> None:
+    mapping = REPO_ROOT / "sandbox" / "mapping.yaml"
+    completed = _cli(sandbox, "mapping", "push", str(mapping))
+    assert completed.returncode == 0, completed.stderr
+    link = sandbox.link()
+    ssm = boto3.client("ssm", endpoint_url=str(link["endpoint_url"]), region_name=str(link["region"]),
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    parameters = link["parameters"]
+    assert isinstance(parameters, dict)
+    stored = ssm.get_parameter(Name=parameters["MappingParameterName"])["Parameter"]["Value"]
+    assert stored == mapping.read_text("utf-8")
+
+
+def test_sandbox_commands_without_a_sandbox_say_how_to_start_one(tmp_path: Path) -> None:
+    env = {**os.environ, "SEVERA_NETVISOR_SANDBOX_DIR": str(tmp_path)}
+    completed = subprocess.run([str(CLI), "--sandbox", "run", "customers"], env=env, capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert completed.returncode == 1
+    assert completed.stderr.strip() == (
+        "Error: No sandbox is running. Start one in another terminal with `severa-netvisor sandbox` "
+        "(or `make sandbox`).")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["invoice", "events/invoices.json"], "There is no function 'invoice'. Did you mean 'invoices'?"),
+        (["invoices", "events/nope.json"], "The event file events/nope.json could not be read"),
+        (["invoices", "README.md"], "The event file README.md is not valid JSON"),
+    ],
+)
+def test_make_invoke_mistakes_are_one_line(args: list[str], expected: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SEVERA_NETVISOR_SANDBOX_DIR": str(tmp_path)}
+    completed = subprocess.run([sys.executable, "-m", "sandbox.invoke", *args], cwd=REPO_ROOT, env=env,
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 2
+    assert expected in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_mapping_validate_is_offline_and_exact(tmp_path: Path) -> None:
+    good = subprocess.run([str(CLI), "mapping", "validate", "config/mapping.example.yaml", "--json"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert good.returncode == 0
+    assert json.loads(good.stdout) == {"ok": True, "file": "config/mapping.example.yaml"}
+    bad = tmp_path / "mapping.yaml"
+    bad.write_text("vat_codes:\n  '25.5': \nbogus_key: 1\n", encoding="utf-8")
+    completed = subprocess.run([str(CLI), "mapping", "validate", str(bad)], capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert completed.returncode == 1
+    assert "bogus_key: is not a known setting" in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_python_m_sandbox_aws_puts_the_secrets_and_the_mapping_in_place(tmp_path: Path) -> None:
+    running = _start([sys.executable, "-m", "sandbox.aws"], tmp_path)
+    try:
+        link = running.link()
+        parameters = link["parameters"]
+        assert isinstance(parameters, dict)
+        session = boto3.Session(region_name=str(link["region"]), aws_access_key_id="testing",
+                                aws_secret_access_key="testing")
+        endpoint = str(link["endpoint_url"])
+        secrets = session.client("secretsmanager", endpoint_url=endpoint)
+        for name in ("SeveraSecretName", "NetvisorSecretName"):
+            secret = json.loads(secrets.get_secret_value(SecretId=parameters[name])["SecretString"])
+            assert secret, name
+        mapping = session.client("ssm", endpoint_url=endpoint).get_parameter(Name=parameters["MappingParameterName"])
+        assert "vat" in mapping["Parameter"]["Value"]
+    finally:
+        assert _stop(running) == 0
+    assert "The sandbox has stopped." in "".join(running.lines)
+    assert not (tmp_path / "sandbox.json").exists()
