@@ -1,25 +1,26 @@
 """`severa-netvisor` on a deployed stack: every resource found through the stack's outputs (moto).
 
-The commands run through the console script's entry point (``cli()``) in this process, so moto's
-in-process AWS answers CloudFormation and SSM. Lambda invokes are answered by a stand-in that
-records what was asked (moto cannot run the functions without Docker images).
+The commands run through the console script's entry point (``cli()``) in this process; their boto3
+reaches the tests' moto server through AWS_ENDPOINT_URL (moto's in-process mock would reset the
+server's state that other tests share). Lambda invokes are answered by a stand-in that records
+what was asked (moto cannot run the functions without Docker images).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from severa_netvisor.cli.app import cli
 from severa_netvisor.cli.targets import DeployedStack
 
+from sandbox.aws import LocalAws
 from sandbox.template import REPO_ROOT
 
 REGION = "eu-north-1"
@@ -48,20 +49,20 @@ class FakeLambda:
         return reply
 
 
+@pytest.fixture(scope="module")
+def deployed(local_aws: LocalAws) -> None:
+    template = {
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "acme-cli-failed"}}},
+        "Outputs": {key: {"Value": value} for key, value in OUTPUTS.items()},
+    }
+    local_aws.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+
+
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "SEVERA_NETVISOR_STACK"):
+def stack(deployed: None, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_PROFILE", "SEVERA_NETVISOR_STACK"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        template = {
-            "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "acme-failed"}}},
-            "Outputs": {key: {"Value": value} for key, value in OUTPUTS.items()},
-        }
-        boto3.client("cloudformation", region_name=REGION).create_stack(
-            StackName=STACK, TemplateBody=json.dumps(template))
-        yield
+    assert os.environ["AWS_ENDPOINT_URL"] == local_aws.endpoint_url
 
 
 def _lambda(monkeypatch: pytest.MonkeyPatch, answers: dict[str, tuple[Any, bool]]) -> FakeLambda:
@@ -119,15 +120,23 @@ def test_mapping_push_stores_the_parameter_the_stack_names(stack, monkeypatch, c
     assert stored["Parameter"]["Value"] == example.read_text("utf-8")
 
 
-def test_an_invalid_mapping_is_not_pushed(stack, monkeypatch, capsys, tmp_path: Path) -> None:
+def _stored_mapping(local_aws: LocalAws) -> str | None:
+    ssm = local_aws.client("ssm")
+    try:
+        return str(ssm.get_parameter(Name=OUTPUTS["MappingParameterName"])["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def test_an_invalid_mapping_is_not_pushed(stack, local_aws, monkeypatch, capsys, tmp_path: Path) -> None:
+    before = _stored_mapping(local_aws)
     bad = tmp_path / "mapping.yaml"
     bad.write_text("vat_codes: 12\n", encoding="utf-8")
     code, _, err = _run(capsys, monkeypatch, "--stack", STACK, "--region", REGION, "mapping", "push", str(bad))
     assert code == 1
     assert "Nothing was pushed." in err
     assert len(err.strip().splitlines()) == 1
-    ssm = boto3.client("ssm", region_name=REGION)
-    assert ssm.describe_parameters()["Parameters"] == []
+    assert _stored_mapping(local_aws) == before
 
 
 @pytest.mark.parametrize(
@@ -149,16 +158,12 @@ def test_mistakes_are_one_line_with_the_fix(stack, monkeypatch, capsys, args: li
     assert out == ""
 
 
-def test_an_older_stack_without_the_outputs_says_to_deploy(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "old"}}},
-                    "Outputs": {"CheckConnectionsFunctionName": {"Value": "old-check"}}}
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName="old", TemplateBody=json.dumps(template))
-        code, _, err = _run(capsys, monkeypatch, "--stack", "old", "--region", REGION, "mapping", "push",
-                            str(REPO_ROOT / "config" / "mapping.example.yaml"))
+def test_an_older_stack_without_the_outputs_says_to_deploy(local_aws, monkeypatch, capsys) -> None:
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "old-cli"}}},
+                "Outputs": {"CheckConnectionsFunctionName": {"Value": "old-check"}}}
+    local_aws.client("cloudformation").create_stack(StackName="old-cli", TemplateBody=json.dumps(template))
+    code, _, err = _run(capsys, monkeypatch, "--stack", "old-cli", "--region", REGION, "mapping", "push",
+                        str(REPO_ROOT / "config" / "mapping.example.yaml"))
     assert code == 1
     assert "has no output MappingParameterName" in err
     assert "make deploy" in err

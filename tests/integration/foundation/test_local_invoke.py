@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -72,13 +73,23 @@ def test_check_connections_fails_with_the_field_to_fix(local_aws: LocalAws) -> N
     assert SANDBOX_NETVISOR_SECRET["customer_key"] not in outcome.output + json.dumps(outcome.error)
 
 
-def test_make_invoke_cli_runs_a_function_end_to_end() -> None:
+def test_make_invoke_cli_runs_a_function_end_to_end_on_a_fresh_sandbox(tmp_path) -> None:
+    env = {**os.environ, "SEVERA_NETVISOR_SANDBOX_DIR": str(tmp_path)}  # no kept sandbox there
     completed = subprocess.run(
         [sys.executable, "-m", "sandbox.invoke", "check_connections", "events/check_connections.json"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False, env=env,
     )
     assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    assert "this invoke starts a fresh one" in completed.stderr
+    assert completed.stdout.splitlines() == [
+        "Connection check: all good",
+        "  Severa: reachable, the credentials work (API version S3 2.27.0 (simulator))",
+        "  Netvisor: reachable, the credentials work",
+    ]
+    raw = subprocess.run(
+        [sys.executable, "-m", "sandbox.invoke", "check_connections", "events/check_connections.json", "--raw"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False, env=env,
+    )
+    report = json.loads(raw.stdout)
     assert report["ok"] is True
     assert {check["system"] for check in report["checks"]} == {"severa", "netvisor"}
-    assert "-- check_connections: ok" in completed.stderr
