@@ -548,9 +548,7 @@ def _invoice_number(state: CompanyState, given: str, existing: InvoiceRecord | N
     return number
 
 
-def _build_invoice(
-    request: Request, body: etree._Element, key: int, existing: InvoiceRecord | None
-) -> InvoiceRecord:
+def _build_invoice(request: Request, body: etree._Element, key: int, existing: InvoiceRecord | None) -> InvoiceRecord:
     state = request.state
     identifier = body.find("invoicingcustomeridentifier")
     assert identifier is not None
@@ -636,18 +634,76 @@ def _list_status(state: CompanyState, invoice: InvoiceRecord, today: date) -> tu
     return invoice.status, ""
 
 
-def sales_invoice_list(request: Request) -> bytes:  # noqa: PLR0912, PLR0915 - one filter per parameter
+@dataclass(frozen=True)
+class _ListFilter:
+    """salesinvoicelist.nv's filters (77000466914), each None when not given."""
+
+    status: str | None
+    modified_from: datetime | None
+    modified_to: datetime | None
+    above: int | None
+    begin: date | None
+    finish: date | None
+    number: str | None
+    customer_code: str | None
+
+    @classmethod
+    def of(cls, request: Request) -> _ListFilter:
+        wanted = request.param("invoicestatus")
+        if wanted is not None and wanted not in (*INVOICE_STATUSES, "rejected"):
+            raise data_form_incorrect(f"Unknown invoicestatus: {wanted}")
+        above, begin, finish = (
+            request.param(n) for n in ("invoicesabovenetvisorkey", "begininvoicedate", "endinvoicedate")
+        )
+        return cls(
+            wanted,
+            _param_datetime(request.param("lastmodifiedstart"), "lastmodifiedstart"),
+            _param_datetime(request.param("lastmodifiedend"), "lastmodifiedend"),
+            int(above) if above is not None else None,
+            _date(begin, "begininvoicedate") if begin is not None else None,
+            _date(finish, "endinvoicedate") if finish is not None else None,
+            request.param("invoicenumber"),
+            request.param("customercode"),
+        )
+
+    def keeps(self, invoice: InvoiceRecord, statuses: tuple[str, str], code: str) -> bool:
+        checks = (
+            self.status is None or self.status in statuses,
+            self.modified_from is None or invoice.last_modified >= self.modified_from,
+            self.modified_to is None or invoice.last_modified <= self.modified_to,
+            self.above is None or invoice.key > self.above,
+            self.begin is None or invoice.invoice_date >= self.begin,
+            self.finish is None or invoice.invoice_date <= self.finish,
+            self.number is None or invoice.number == self.number,
+            self.customer_code is None or code == self.customer_code,
+        )
+        return all(checks)
+
+
+def _list_item(
+    listing: etree._Element, request: Request, invoice: InvoiceRecord, statuses: tuple[str, str], code: str
+) -> None:
+    status, substatus = statuses
+    item = sub(listing, "SalesInvoice")
+    sub(item, "NetvisorKey", str(invoice.key))
+    sub(item, "InvoiceNumber", invoice.number)
+    sub(item, "Invoicedate", invoice.invoice_date.isoformat(), format="ansi")
+    sub(item, "InvoiceDueDate", invoice.due_date.isoformat(), format="ansi")
+    if substatus:
+        sub(item, "InvoiceStatus", status, substatus=substatus)
+    else:
+        sub(item, "InvoiceStatus", status)
+    sub(item, "CustomerCode", code)
+    sub(item, "CustomerName", invoice.fields.get("invoicingcustomername", ""))
+    sub(item, "ReferenceNumber", invoice.reference_number)
+    sub(item, "InvoiceSum", comma(invoice.amount))
+    sub(item, "OpenSum", comma(invoice.open_sum))
+    sub(item, "Uri", f"{request.base_url}/getsalesinvoice.nv?netvisorkey={invoice.key}")
+
+
+def sales_invoice_list(request: Request) -> bytes:
     state = request.state
-    wanted = request.param("invoicestatus")
-    if wanted is not None and wanted not in (*INVOICE_STATUSES, "rejected"):
-        raise data_form_incorrect(f"Unknown invoicestatus: {wanted}")
-    start = _param_datetime(request.param("lastmodifiedstart"), "lastmodifiedstart")
-    end = _param_datetime(request.param("lastmodifiedend"), "lastmodifiedend")
-    above = request.param("invoicesabovenetvisorkey")
-    begin = request.param("begininvoicedate")
-    finish = request.param("endinvoicedate")
-    number = request.param("invoicenumber")
-    customer_code = request.param("customercode")
+    wanted = _ListFilter.of(request)
     listing = etree.Element("SalesInvoiceList")
     if request.param("listtype") == "preinvoice":
         return render.ok_document(request.now, listing)  # orders are not simulated
@@ -655,42 +711,14 @@ def sales_invoice_list(request: Request) -> bytes:  # noqa: PLR0912, PLR0915 - o
     count = 0
     with state.lock:
         for invoice in sorted(state.invoices.values(), key=lambda i: i.key):
-            status, substatus = _list_status(state, invoice, today)
-            if wanted is not None and wanted not in (status, substatus):
-                continue
-            if start is not None and invoice.last_modified < start:
-                continue
-            if end is not None and invoice.last_modified > end:
-                continue
-            if above is not None and invoice.key <= int(above):
-                continue
-            if begin is not None and invoice.invoice_date < _date(begin, "begininvoicedate"):
-                continue
-            if finish is not None and invoice.invoice_date > _date(finish, "endinvoicedate"):
-                continue
-            if number is not None and invoice.number != number:
-                continue
+            statuses = _list_status(state, invoice, today)
             customer_record = state.customers.get(invoice.customer_key)
             code = customer_record.code if customer_record else ""
-            if customer_code is not None and code != customer_code:
+            if not wanted.keeps(invoice, statuses, code):
                 continue
-            item = sub(listing, "SalesInvoice")
-            sub(item, "NetvisorKey", str(invoice.key))
-            sub(item, "InvoiceNumber", invoice.number)
-            sub(item, "Invoicedate", invoice.invoice_date.isoformat(), format="ansi")
-            sub(item, "InvoiceDueDate", invoice.due_date.isoformat(), format="ansi")
-            if substatus:
-                sub(item, "InvoiceStatus", status, substatus=substatus)
-            else:
-                sub(item, "InvoiceStatus", status)
-            sub(item, "CustomerCode", code)
-            sub(item, "CustomerName", invoice.fields.get("invoicingcustomername", ""))
-            sub(item, "ReferenceNumber", invoice.reference_number)
-            sub(item, "InvoiceSum", comma(invoice.amount))
-            sub(item, "OpenSum", comma(invoice.open_sum))
-            sub(item, "Uri", f"{request.base_url}/getsalesinvoice.nv?netvisorkey={invoice.key}")
+            _list_item(listing, request, invoice, statuses, code)
             count += 1
-            if count >= INVOICE_PAGE_SIZE:
+            if count >= INVOICE_PAGE_SIZE:  # at most 500 a page (reference API.md §3.4)
                 break
     return render.ok_document(request.now, listing)
 
