@@ -134,6 +134,7 @@ def main() -> int:
         print(f"\n{_netvisor_counts(sandbox)}")
         print(_severa_payments(sandbox))
         severa_log = _severa_log_of_refused(sandbox)
+        failures += _reconcile_the_seeded_month(sandbox, target)
     print("\nWhat needs you:")
     if waiting:
         print("\n".join(f"  - {line}" for line in [*waiting, *severa_log]))
@@ -144,6 +145,31 @@ def main() -> int:
     runs = "every run worked" if not failures else f"{failures} run(s) FAILED"
     print(f"\nDemo finished: {runs}" + (f"; {len(waiting)} record(s) wait for you (above)." if waiting else "."))
     return 1 if failures else 0
+
+
+def _reconcile_the_seeded_month(sandbox: Sandbox, target: SandboxTarget) -> int:
+    """Month end: one more payment reaches Netvisor only, then the month of the mistyped invoice is
+    reconciled by the reconcile function (its report goes to the bucket, its summary to the topic)."""
+    assert sandbox.severa is not None
+    assert sandbox.netvisor is not None
+    netvisor = sandbox.netvisor.company.state
+    ready = sorted((i for i in sandbox.severa.state.invoices.values() if i["InvoiceStatus"] == READY_STATUS),
+                   key=lambda i: int(i["Number"]))  # fmt: skip
+    day = ready[0]["Date"]  # still ready: the invoice whose reference was mistyped
+    month = f"{day.year}-{day.month:02d}"
+    open_ones = sorted((i for i in netvisor.invoices.values() if i.amount > 0 and i.open_sum > 0
+                        and (i.invoice_date.year, i.invoice_date.month) == (day.year, day.month)),
+                       key=lambda i: i.key)  # fmt: skip
+    if open_ones:
+        amount = (open_ones[0].open_sum / 2).quantize(Decimal("0.01"))
+        sandbox.netvisor.add_payment(open_ones[0].key, amount)
+        print(f"\n-- In Netvisor, a payment of {amount} EUR arrives for invoice {open_ones[0].number} "
+              "after the last payments run")
+    outcome = target.invoke("reconcile", {"month": month})
+    print(f"\n== reconcile: the month-end proof for {day.month}/{day.year} "
+          f"[{'ok' if outcome.ok else 'FAILED'}, {outcome.seconds:.1f} s]")
+    print(outcome.result["summary"] if outcome.ok else json.dumps(outcome.error, indent=2, ensure_ascii=False))
+    return 0 if outcome.ok else 1
 
 
 if __name__ == "__main__":

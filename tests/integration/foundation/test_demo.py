@@ -30,6 +30,12 @@ def test_the_demo_runs_every_transfer_and_shows_the_outcome(demo_output: str) ->
     # Payments arrived in Severa, and the second payments run changed nothing.
     assert "status 'Maksettu', paid on 20" in output
     assert "Partial payment" in output
+    # The month-end reconciliation lists the seeded problems as differences.
+    flowing = " ".join(output.split())  # the summary is wrapped for the screen
+    assert "== reconcile: the month-end proof" in output
+    assert "because of its reference number" in flowing
+    assert "waits for invoice" in flowing
+    assert "recorded only in Netvisor" in flowing
     # The closing section lists what waits, and the last line does not hide it.
     closing = output.split("\nWhat needs you:\n")[-1]
     assert "invoice 6" in closing

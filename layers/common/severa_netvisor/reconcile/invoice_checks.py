@@ -232,6 +232,28 @@ def _waiting_state(ledger: LedgerFacts | None) -> tuple[str, str, str]:
     return "not picked up yet", "", "Nothing, if the invoices transfer runs: its next run sends it."
 
 
+_REFUSED = "cannot be transferred: "
+
+
+def problem_fields(reason: str) -> list[str]:
+    """The fields a validation refusal names ("... cannot be transferred: reference number: ... | row 2
+    VAT rate: ..."), without their values: what the summary may say about the reason."""
+    if _REFUSED not in reason:
+        return []
+    fields = []
+    for problem in reason.split(_REFUSED, 1)[1].split(" | "):
+        field = problem.split(":", 1)[0].strip()
+        if ":" in problem and 0 < len(field) <= 40 and field not in fields:
+            fields.append(field)
+    return fields
+
+
+def _refusal(reason: str) -> str:
+    fields = problem_fields(reason)
+    named = f" because of its {', '.join(fields)}" if fields else ""
+    return f"{named} (the reason in full is in the report)."
+
+
 def waiting(outcome: Outcome, pairing: Pairing) -> None:
     for invoice, ledger in pairing.waiting:
         state, reason, action = _waiting_state(ledger)
@@ -241,7 +263,7 @@ def waiting(outcome: Outcome, pairing: Pairing) -> None:
              cents(invoice.gross), invoice.status, state, reason),
             subject=invoice.label,
             text=f"{invoice.label[0].upper()}{invoice.label[1:]} ({amount(invoice.gross)}) is ready in Severa but "
-            f"not in Netvisor: {state}" + (" (the reason is in the report)." if reason and state == "refused" else "."),
+            f"not in Netvisor: {state}" + (_refusal(reason) if state == "refused" else "."),
             action=action,
             weight=invoice.gross if invoice.gross else ZERO,
         )  # fmt: skip

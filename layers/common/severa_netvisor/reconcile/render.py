@@ -57,8 +57,10 @@ def render_summary(report: Report) -> str:
     """One screen: agree or differ, the totals, the top differences in words with what to do."""
     lines = [*_wrap(_headline(report), ""), "", *_totals_lines(report), ""]
     if report.findings:
-        counts = [f"{len(t.rows)} {t.title[:1].lower()}{t.title[1:]}" for t in report.sections if t.rows]
-        lines += _wrap("Differences by kind: " + "; ".join(counts) + ".", "")
+        per_section = {t.key: sum(1 for f in report.findings if f.section == t.key) for t in report.sections}
+        counts = [f"{t.title[:1].lower()}{t.title[1:]}: {per_section[t.key]}" for t in report.sections
+                  if per_section[t.key]]  # fmt: skip
+        lines += _wrap("Differences per kind: " + "; ".join(counts) + ".", "")
         lines.append("")
         top = report.top_findings(SUMMARY_FINDINGS)
         for index, finding in enumerate(top, start=1):

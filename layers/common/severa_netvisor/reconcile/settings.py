@@ -1,26 +1,43 @@
-"""The reconciliation's own settings, from the environment the template gives its function."""
+"""The reconciliation's own settings, from the environment the template gives its function.
+
+Read as ``severa_netvisor.settings.Settings`` reads its own: each field from the variable of the same
+name in any case (``REPORT_BUCKET_NAME`` for ``report_bucket_name``); values given to the constructor win.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from severa_netvisor.reconcile.runner import ReconcileOptions
 
 
-class ReconcileSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+class ReconcileSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     #: The encrypted S3 bucket the reports are stored in ("" in a local run that only prints).
     report_bucket_name: str = ""
     #: The SNS topic the summary is sent to (the alarm topic).
     alarm_topic_arn: str = ""
-    reconcile_window_days: int = Field(default=7, ge=1, le=31)
+    #: Days of Severa invoices asked for in one call (each call streams its invoices one at a time).
+    reconcile_window_days: int = Field(default=31, ge=1, le=366)
     reconcile_lease_wait_seconds: float = Field(default=600.0, ge=0)
     reconcile_max_severa_lookups: int = Field(default=200, ge=0)
     reconcile_quota_reserve: int = Field(default=5_000, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        values = dict(given) if isinstance(given, Mapping) else {}
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        for field in cls.model_fields:
+            if field not in values and field in environment:
+                values[field] = environment[field]
+        return values
 
     def options(self) -> ReconcileOptions:
         return ReconcileOptions(
