@@ -166,10 +166,11 @@ def _reconcile_the_seeded_month(sandbox: Sandbox, target: SandboxTarget) -> int:
         print(f"\n-- In Netvisor, a payment of {amount} EUR arrives for invoice {open_ones[0].number} "
               "after the last payments run")
     outcome = target.invoke("reconcile", {"month": month})
-    print(f"\n== reconcile: the month-end proof for {day.month}/{day.year} "
-          f"[{'ok' if outcome.ok else 'FAILED'}, {outcome.seconds:.1f} s]")
-    print(outcome.result["summary"] if outcome.ok else json.dumps(outcome.error, indent=2, ensure_ascii=False))
-    return 0 if outcome.ok else 1
+    ok = outcome.error is None
+    print(f"\n== reconcile: the month-end proof for {day.month}/{day.year} [{'ok' if ok else 'FAILED'}, "
+          f"{outcome.seconds:.1f} s]")
+    print(outcome.result["summary"] if ok else json.dumps(outcome.error, indent=2, ensure_ascii=False))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -360,3 +360,18 @@ def test_it_does_not_eat_the_transfers_severa_quota(local_aws: LocalAws) -> None
             world.reconcile(options=ReconcileOptions(lease_wait_seconds=0, quota_reserve=900))
         assert "midnight UTC" in raised.value.message
         assert world.state.lease_holder(SHARED_LEASE) is None
+
+
+def test_an_invoice_netvisor_refused_is_waiting_with_netvisors_reason(world: ReconcileWorld) -> None:
+    with world.netvisor.state.lock:  # the products are missing in Netvisor: every create is refused
+        world.netvisor.state.products.clear()
+    summary = world.invoices()
+    assert summary.failed > 0
+
+    report = world.reconcile()
+
+    waiting = section(report, "waiting")
+    assert len(waiting) == summary.failed
+    assert {row["state"] for row in waiting} == {"refused"}
+    assert all(row["reason"] and row["reason"] != "(no reason recorded)" for row in waiting)
+    assert not section(report, "open_failures"), "each refusal is listed once, with its invoice"

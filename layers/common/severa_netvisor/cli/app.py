@@ -16,15 +16,15 @@ from rich.console import Console
 
 from severa_netvisor.cli import render
 from severa_netvisor.cli.errors import CliError
-from severa_netvisor.cli.present import check_report, run_report
+from severa_netvisor.cli.present import check_report, error_line, run_report
 from severa_netvisor.cli.targets import DeployedStack, SandboxTarget, Target
 
 DEFAULT_STACK = "severa-netvisor"
 
 app = typer.Typer(
     name="severa-netvisor",
-    help="Operate severa-netvisor: check the connections, run a transfer now, check and push the mapping, "
-    "or start the sandbox. Works on a deployed stack (--stack) or on the sandbox (--sandbox).",
+    help="Operate severa-netvisor: check the connections, run a transfer now, reconcile a month, check and "
+    "push the mapping, or start the sandbox. Works on a deployed stack (--stack) or on the sandbox (--sandbox).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -110,6 +110,46 @@ def run(
     else:
         render.show(report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def reconcile(
+    ctx: typer.Context,
+    *,
+    month: Annotated[str | None, typer.Option(help="The month, e.g. 2026-10 (default: last month).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day of a date range, e.g. 2026-10-01.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of a date range, e.g. 2026-10-15.")] = None,
+    store: Annotated[bool, typer.Option(help="Keep the report (CSV and JSON) in the stack's report bucket.")] = True,
+    notify: Annotated[bool, typer.Option(help="Also send the summary to the alarm topic.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Reconcile Severa and Netvisor for a month (or --from/--to): the differences, each with what to do."""
+    payload: dict[str, Any] = {"store": store, "notify": notify}
+    if month is not None and (start is not None or end is not None):
+        raise CliError("Give either --month or --from and --to, not both", code=2)
+    if month is not None:
+        payload["month"] = month
+    elif start is not None or end is not None:
+        if start is None or end is None:
+            raise CliError("Give both --from and --to", "Write them as 2026-10-01 and 2026-10-15.", code=2)
+        payload.update({"from": _day(start, "--from"), "to": _day(end, "--to")})
+    target = _options(ctx).target()
+    with render.working(f"Reconciling on {target.label}", enabled=not as_json):
+        outcome = target.invoke("reconcile", payload)
+    if outcome.error is not None:
+        raise CliError(f"The reconciliation could not run: {error_line(outcome.error)}")
+    if as_json:
+        render.print_json(outcome.result)
+    else:
+        render.show_reconciliation(outcome.result)
+    raise typer.Exit(0 if outcome.result.get("verdict") == "agree" else 1)
+
+
+def _day(text: str, option: str) -> str:
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise CliError(f"{option} '{text}' is not a date", "Write it as 2026-10-01.", code=2) from None
 
 
 def _since(text: str) -> str:

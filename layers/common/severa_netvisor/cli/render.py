@@ -53,6 +53,23 @@ def show(report: Report) -> None:
             out.print(f"  More: {report.look_further}", markup=False)
 
 
+def show_reconciliation(result: dict[str, Any]) -> None:
+    """The reconcile function's summary, then each of its tables (already in Finnish formats)."""
+    out.print(str(result.get("summary", "")).rstrip(), markup=False)
+    for shown in result.get("tables", []):
+        table = Table(title=f"{shown['title']}", title_justify="left", header_style="bold", box=None,
+                      pad_edge=False)  # fmt: skip
+        for heading, numeric in zip(shown["columns"], shown["numeric"], strict=True):
+            # Amounts and counts never wrap (a number split over two lines misreads); text folds.
+            table.add_column(heading, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
+        for row in shown["rows"]:
+            table.add_row(*row)
+        out.print()
+        out.print(table)
+        if shown.get("more"):
+            out.print(f"  ... and {shown['more']} more rows in the stored report.", markup=False)
+
+
 @contextmanager
 def working(what: str, *, enabled: bool = True) -> Iterator[None]:
     """A spinner with the time so far (a remote function cannot be watched more closely)."""

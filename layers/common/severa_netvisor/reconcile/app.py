@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
 from severa_netvisor.credentials import CredentialStore
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.mapping.loader import load_mapping
@@ -57,11 +55,10 @@ class ReconcileApp:
     def netvisor(self) -> NetvisorClient:
         if self._netvisor is None:
             store = self.credentials
-            session = requests.Session()
-            self._netvisor_requests = count_requests(session)
             self._netvisor = NetvisorClient(
-                store.netvisor(), self.settings, credential_reloader=lambda: store.netvisor(force=True), session=session
+                store.netvisor(), self.settings, credential_reloader=lambda: store.netvisor(force=True)
             )
+            self._netvisor_requests = count_requests(self._netvisor.session)
         return self._netvisor
 
     def reconciliation(self, remaining_seconds: Callable[[], float] | None = None) -> Reconciliation:

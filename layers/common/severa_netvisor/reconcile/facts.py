@@ -36,7 +36,11 @@ class VatLine:
     gross: Decimal
 
 
-def vat_breakdown(lines: list[tuple[str, Decimal | None, Decimal, Decimal, Decimal]]) -> tuple[VatLine, ...]:
+#: (VAT code, rate, net, VAT, gross) of one row or line.
+LineSums = tuple[str, Decimal | None, Decimal, Decimal, Decimal]
+
+
+def vat_breakdown(lines: list[LineSums]) -> tuple[VatLine, ...]:
     """Rows or lines (code, rate, net, VAT, gross) summed per code and rate, in a stable order."""
     sums: dict[tuple[str, Decimal | None], list[Decimal]] = {}
     for code, rate, net, vat, gross in lines:

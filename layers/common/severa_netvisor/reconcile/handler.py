@@ -21,7 +21,7 @@ from severa_netvisor.errors import IntegrationError
 from severa_netvisor.observability import logger
 from severa_netvisor.reconcile.app import ReconcileApp
 from severa_netvisor.reconcile.period import Period
-from severa_netvisor.reconcile.render import render_summary
+from severa_netvisor.reconcile.render import display_tables, render_summary
 from severa_netvisor.reconcile.report import Report
 from severa_netvisor.reconcile.settings import ReconcileSettings, get_reconcile_settings
 from severa_netvisor.settings import Settings, get_settings
@@ -105,6 +105,7 @@ def result_of(report: Report) -> dict[str, Any]:
         "netvisor_documents": usage.netvisor_invoices,
         "report": report.location,
         "summary": render_summary(report),
+        "tables": display_tables(report),
     }  # fmt: skip
 
 

@@ -35,7 +35,8 @@ def _shown(value: Value) -> str:
 
 
 def _ledger_words(ledger: LedgerFacts | None, note: str) -> str:
-    if ledger is not None and ledger.status == LedgerStatus.FAILED.value:
+    if _refused(ledger):
+        assert ledger is not None
         return f"the integration could not transfer it: {readable_reason(ledger.last_error)}"
     if ledger is not None and ledger.status == LedgerStatus.PENDING.value:
         return "a transfer was started; its outcome is not confirmed yet"
@@ -215,9 +216,20 @@ def netvisor_only(outcome: Outcome, pairing: Pairing) -> None:
 # -- still waiting in Severa ------------------------------------------------------------------------
 
 
+def _refused(ledger: LedgerFacts | None) -> bool:
+    """Its last attempt failed: a failed entry, or a pending one with the failure (the engine keeps a
+    create Netvisor refused pending, so the next run looks before it sends)."""
+    if ledger is None:
+        return False
+    return ledger.status == LedgerStatus.FAILED.value or (
+        ledger.status == LedgerStatus.PENDING.value and bool(ledger.last_error)
+    )
+
+
 def _waiting_state(ledger: LedgerFacts | None) -> tuple[str, str, str]:
     """(state, reason, what to do)."""
-    if ledger is not None and ledger.status == LedgerStatus.FAILED.value:
+    if _refused(ledger):
+        assert ledger is not None
         return (
             "refused",
             readable_reason(ledger.last_error),

@@ -62,14 +62,20 @@ def readable_reason(text: str | None) -> str:
 
 
 class LedgerFailures:
-    """Open failures as the ledger holds them today: entries with status ``failed``."""
+    """Open failures as the ledger holds them today: entries with status ``failed``, and ``pending``
+    entries whose last attempt failed (the engine keeps a refused create pending)."""
 
     def __init__(self, state: StateStore):
         self._state = state
 
     def open_failures(self, record_types: Sequence[tuple[str, str]]) -> Iterator[OpenFailure]:
         for system, record_type in record_types:
-            for entry in self._state.iter_ledger(system, record_type, status=LedgerStatus.FAILED):
+            for status in (LedgerStatus.FAILED, LedgerStatus.PENDING):
+                yield from self._failures(system, record_type, status)
+
+    def _failures(self, system: str, record_type: str, status: LedgerStatus) -> Iterator[OpenFailure]:
+        for entry in self._state.iter_ledger(system, record_type, status=status):
+            if status is LedgerStatus.FAILED or entry.last_error:
                 yield OpenFailure(
                     system=system,
                     record_type=record_type,

@@ -96,6 +96,32 @@ def display_rows(table: Table) -> tuple[list[str], list[list[str]]]:
     return [c.heading for c in table.columns], [[show(cell) for cell in row] for row in table.rows]
 
 
+#: The totals on a screen: net and VAT per side and their difference (gross and counts are in the CSV).
+SCREEN_TOTALS = ("month", "document", "vat_code", "vat_rate", "severa_count", "severa_net", "severa_vat",
+                 "netvisor_count", "netvisor_net", "netvisor_vat", "difference_net", "difference_vat")  # fmt: skip
+
+
+def _narrowed(table: Table, keys: tuple[str, ...]) -> Table:
+    picked = [i for i, column in enumerate(table.columns) if column.key in keys]
+    narrow = Table(table.key, table.title, tuple(table.columns[i] for i in picked), explanation=table.explanation)
+    narrow.rows = [tuple(row[i] for i in picked) for row in table.rows]
+    return narrow
+
+
+def display_tables(report: Report, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The totals and every table with rows, formatted for people, at most ``limit`` rows each (the stored
+    CSV files have them all): what the function returns for a command line to print as tables."""
+    shown = []
+    for table in [_narrowed(report.totals, SCREEN_TOTALS), *report.sections]:
+        if not table.rows:
+            continue
+        headings, rows = display_rows(table)
+        numeric = [all(isinstance(row[i], int | Decimal) for row in table.rows) for i in range(len(headings))]
+        shown.append({"key": table.key, "title": table.title, "columns": headings, "numeric": numeric,
+                      "rows": rows[:limit], "more": max(0, len(rows) - limit)})  # fmt: skip
+    return shown
+
+
 def _aligned(table: Table) -> list[str]:
     headings, rows = display_rows(table)
     numeric = [all(isinstance(row[i], int | Decimal) for row in table.rows) for i in range(len(headings))]

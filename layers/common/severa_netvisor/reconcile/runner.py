@@ -38,8 +38,7 @@ from severa_netvisor.reconcile.sections import TOTALS
 from severa_netvisor.reconcile.severa_side import SeveraSide, StatusBook, read_status_book, severa_facts
 from severa_netvisor.reconcile.totals import CREDIT_NOTES, INVOICES, Totals
 from severa_netvisor.severa.client import SeveraClient
-from severa_netvisor.severa.models import Invoice
-from severa_netvisor.state import Lease, LedgerEntry, LedgerStatus, SourceRef, StateStore
+from severa_netvisor.state import BATCH_GET_LIMIT, Lease, LedgerEntry, LedgerStatus, SourceRef, StateStore
 from severa_netvisor.transfers.customers import account_ref
 from severa_netvisor.transfers.invoices import invoice_ref
 
@@ -54,8 +53,8 @@ class ReconciliationError(IntegrationError):
 
 @dataclass(frozen=True)
 class ReconcileOptions:
-    #: Days of Severa invoices per call (Severa's list reads do not page).
-    window_days: int = 7
+    #: Days of Severa invoices per call (streamed one invoice at a time; a month is one call).
+    window_days: int = 31
     #: How long to wait for a transfer to finish with Netvisor before giving up.
     lease_wait_seconds: float = 600.0
     lease_poll_seconds: float = 10.0
@@ -157,8 +156,13 @@ class Reconciliation:
     def _reconcile(self, period: Period) -> Report:
         books = _Books(read_status_book(self.severa, self.mapping))
         self._check_quota(period)
-        for window in self.severa_side.invoices(period):
-            self._take_severa(books, window)
+        batch: list[SeveraInvoice] = []
+        for invoice in self.severa_side.invoices(period):
+            batch.append(severa_facts(invoice, books.statuses, self.mapping))
+            if len(batch) == BATCH_GET_LIMIT:
+                self._take_severa(books, batch)
+                batch = []
+        self._take_severa(books, batch)
         for page in self.netvisor_side.invoices(period):
             books.netvisor.update((invoice.key, invoice) for invoice in page)
         pairing = pair_invoices(books.severa, books.netvisor, books.ledger, _RunLookups(self, books))
@@ -197,8 +201,10 @@ class Reconciliation:
                 "quota resets."
             )
 
-    def _take_severa(self, books: _Books, window: Sequence[Invoice]) -> None:
-        facts = [severa_facts(invoice, books.statuses, self.mapping) for invoice in window]
+    def _take_severa(self, books: _Books, facts: Sequence[SeveraInvoice]) -> None:
+        """Keep a batch of invoices with their ledger entries (one BatchGetItem)."""
+        if not facts:
+            return
         entries = self.state.get_ledger(invoice_ref(f.guid) for f in facts)
         for fact in facts:
             books.severa[fact.guid] = fact

@@ -1,9 +1,13 @@
-"""Reading Severa for a period: its invoice statuses, and its invoices a window of days at a time.
+"""Reading Severa for a period: its invoice statuses, and its invoices, streamed one at a time.
 
-Severa's list reads do not page, so a long period is read in windows (``window_days``): memory holds
-one window's invoices, and a month costs a handful of calls. Each window is asked for a day more on
-both sides and filtered by the invoice's office date, so an invoice near a window's edge is counted
-once whatever time zone Severa compares dates in.
+Each call asks for ``window_days`` days of invoices (a month by default: one call) and the client
+streams the answer, so memory holds one invoice at a time whatever the month's size. Each window is
+asked for a day more on both sides and filtered by the invoice's office date, so an invoice near a
+window's edge is counted once whatever time zone Severa compares dates in.
+
+An invoice's side of the books is what the integration makes of it (``mapping.invoices.map_invoice``):
+its Netvisor VAT code per row, and a credit note's signs as Netvisor wants them. An invoice the mapping
+refuses is taken as Severa has it, its rows under "(not mapped)".
 """
 
 from __future__ import annotations
@@ -11,20 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
-from severa_netvisor.errors import ConfigurationError
-from severa_netvisor.finnish import FinnishValidationError
-from severa_netvisor.mapping.config import MappingConfig, VatMapping
-from severa_netvisor.mapping.invoices import local_date
-from severa_netvisor.reconcile.facts import SeveraInvoice, Stage, vat_breakdown
+from severa_netvisor.errors import ConfigurationError, IntegrationError
+from severa_netvisor.mapping.config import MappingConfig
+from severa_netvisor.mapping.invoices import local_date, map_invoice
+from severa_netvisor.netvisor.models import InvoiceProductLine
+from severa_netvisor.reconcile.facts import LineSums, SeveraInvoice, Stage, vat_breakdown
 from severa_netvisor.reconcile.formats import ZERO
 from severa_netvisor.reconcile.period import Period
 from severa_netvisor.severa.client import EPOCH, SeveraClient
-from severa_netvisor.severa.models import Customer, Invoice, InvoiceRow
+from severa_netvisor.severa.models import Customer, Invoice
 
-#: Shown as the VAT code of Severa rows the mapping gives no Netvisor code.
+#: The VAT code of the rows of an invoice the mapping refuses (it has no Netvisor code yet).
 NOT_MAPPED = "(not mapped)"
-NO_RATE = "(no VAT rate)"
 
 
 @dataclass(frozen=True)
@@ -81,33 +85,40 @@ def read_status_book(client: SeveraClient, mapping: MappingConfig) -> StatusBook
     )
 
 
-def _is_tax_free(invoice: Invoice) -> bool:
-    return invoice.is_tax_free or bool(invoice.invoice_config and invoice.invoice_config.is_tax_free)
-
-
-def _row_code(row: InvoiceRow, vat: VatMapping, tax_free: bool) -> str:
-    """The Netvisor VAT code the invoices transfer gives this row (as ``mapping.invoices`` decides it)."""
-    if row.row_vat_rate_percent is None:
-        return NO_RATE
-    try:
-        return vat.code_for(row.row_vat_rate_percent, tax_free=tax_free, severa_code=row.row_vat_code).value
-    except FinnishValidationError:
-        return NOT_MAPPED
-
-
-def severa_facts(invoice: Invoice, book: StatusBook, mapping: MappingConfig) -> SeveraInvoice:
-    tax_free = _is_tax_free(invoice)
-    lines = [
-        (_row_code(row, mapping.vat, tax_free), row.row_vat_rate_percent, row.row_vat_excluded_amount,
-         row.row_vat_amount, row.row_amount)
+def _raw_lines(invoice: Invoice) -> list[LineSums]:
+    """Severa's own rows, signs turned on a credit note Severa gives with positive amounts."""
+    details = invoice.invoice_details
+    turn = invoice.is_credit_note and details is not None and details.invoice_total_vat_included_amount > ZERO
+    sign = Decimal(-1) if turn else Decimal(1)
+    return [
+        (NOT_MAPPED, row.row_vat_rate_percent, sign * row.row_vat_excluded_amount, sign * row.row_vat_amount,
+         sign * row.row_amount)
         for row in invoice.invoice_rows
         if (row.row_vat_excluded_amount, row.row_vat_amount, row.row_amount) != (ZERO, ZERO, ZERO)
     ]  # fmt: skip
+
+
+def _mapped_lines(
+    invoice: Invoice, mapping: MappingConfig
+) -> list[tuple[str, Decimal | None, Decimal, Decimal, Decimal]]:
+    """The rows as the invoices transfer sends them; raises ``IntegrationError`` when it refuses the invoice."""
+    mapped = map_invoice(invoice, mapping)
+    lines: list[LineSums] = []
+    for line in mapped.invoice.lines:
+        if isinstance(line, InvoiceProductLine) and line.line_sum is not None and line.vat_sum is not None:
+            lines.append((str(line.vat_code), line.vat_percentage, line.line_sum - line.vat_sum, line.vat_sum,
+                          line.line_sum))  # fmt: skip
+    return lines
+
+
+def severa_facts(invoice: Invoice, book: StatusBook, mapping: MappingConfig) -> SeveraInvoice:
+    try:
+        lines = _mapped_lines(invoice, mapping)
+    except IntegrationError:
+        lines = _raw_lines(invoice)
     breakdown = vat_breakdown(lines)
+    gross, net, vat = (sum((getattr(b, name) for b in breakdown), ZERO) for name in ("gross", "net", "vat"))
     details = invoice.invoice_details
-    gross = details.invoice_total_vat_included_amount if details else sum((b.gross for b in breakdown), ZERO)
-    net = details.invoice_total_vat_excluded_amount if details else sum((b.net for b in breakdown), ZERO)
-    vat = details.invoice_total_vat_amount if details else sum((b.vat for b in breakdown), ZERO)
     reference = (invoice.reference_number or (details.seller_reference_identifier if details else None) or "").strip()
     return SeveraInvoice(
         guid=invoice.guid or "",
@@ -157,17 +168,17 @@ class SeveraSide:
             )
         return [units[name] for name in wanted]
 
-    def invoices(self, period: Period) -> Iterator[list[Invoice]]:
-        """The period's invoices (by invoice date), one window at a time."""
+    def invoices(self, period: Period) -> Iterator[Invoice]:
+        """The period's invoices (by invoice date), one at a time."""
         units = self.unit_guids()
         for start, end in period.windows(self.window_days):
-            found: dict[str, Invoice] = {}
+            seen: set[str] = set()
             query_start, query_end = _utc_day(start - timedelta(days=1)), _utc_day(end + timedelta(days=1))
             for unit in units:
-                for invoice in self.client.invoices_by_date(query_start, query_end, unit):
-                    if invoice.guid and start <= local_date(invoice.date) <= end:
-                        found[invoice.guid] = invoice
-            yield list(found.values())
+                for invoice in self.client.iter_invoices_by_date(query_start, query_end, unit):
+                    if invoice.guid and invoice.guid not in seen and start <= local_date(invoice.date) <= end:
+                        seen.add(invoice.guid)
+                        yield invoice
 
     def invoice(self, guid: str) -> Invoice | None:
         return self.client.invoice(guid)
