@@ -63,7 +63,9 @@ class Sandbox:
     def start(self) -> Sandbox:
         self.aws.start()
         state = build_state(
-            self.size.seed, accounts=self.size.accounts, invoices=self.size.invoices,
+            self.size.seed,
+            accounts=self.size.accounts,
+            invoices=self.size.invoices,
             hour_entries=self.size.hour_entries,
         )
         self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()

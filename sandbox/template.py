@@ -45,8 +45,24 @@ def _tag_constructor(tag: str) -> Callable[[yaml.Loader, yaml.Node], dict[str, A
     return construct
 
 
-for _tag in ("Ref", "Sub", "GetAtt", "If", "Not", "Equals", "Join", "Select", "Split", "And", "Or",
-             "FindInMap", "Base64", "ImportValue", "GetAZs", "Condition"):
+for _tag in (
+    "Ref",
+    "Sub",
+    "GetAtt",
+    "If",
+    "Not",
+    "Equals",
+    "Join",
+    "Select",
+    "Split",
+    "And",
+    "Or",
+    "FindInMap",
+    "Base64",
+    "ImportValue",
+    "GetAZs",
+    "Condition",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _tag_constructor(_tag))
 
 
@@ -106,7 +122,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = self._intrinsics().get(key)
             if handler is not None:
                 return handler(arg)
@@ -149,9 +165,7 @@ class Resolver:
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {
-        logical: spec
-        for logical, spec in template.get("Resources", {}).items()
-        if spec.get("Type") == resource_type
+        logical: spec for logical, spec in template.get("Resources", {}).items() if spec.get("Type") == resource_type
     }
 
 

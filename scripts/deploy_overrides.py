@@ -38,8 +38,9 @@ def overrides(config: Mapping[str, Any], env: str) -> dict[str, str]:
 
 def render(values: dict[str, str]) -> str:
     """One shell word holding SAM's `Key=Value Key="value with spaces"` form."""
-    return shlex.quote(" ".join(f'{key}="{value}"' if " " in value else f"{key}={value}"
-                                for key, value in values.items()))
+    return shlex.quote(
+        " ".join(f'{key}="{value}"' if " " in value else f"{key}={value}" for key, value in values.items())
+    )
 
 
 def main(argv: list[str]) -> int:

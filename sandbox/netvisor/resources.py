@@ -826,6 +826,13 @@ def match_credit_note(request: Request) -> bytes:
             raise data_form_incorrect(f"Sales invoice {credit.key} is not a credit note")
         if credit.matched_to is not None:
             raise InvalidData(f"Credit note {credit.key} is already matched", code="DUPLICATE_DATA")
+        # "The invoice status of both invoices has to be 'Sent' and vouchers have to be created."
+        # (Netvisor, matchcreditnote.nv: https://support.netvisor.fi/en/support/solutions/articles/
+        # 77000554165-matching-credit-note-to-invoice-matchcreditnote-nv). Netvisor makes the voucher when
+        # an invoice is sent, so an invoice still "unsent" has none.
+        for what, record in (("Credit note", credit), ("Sales invoice", invoice)):
+            if record.status == "unsent":
+                raise data_form_incorrect(f"{what} {record.key} is not sent; it has no voucher to match")
         invoice.open_sum += credit.open_sum
         credit.open_sum = Decimal(0)
         credit.matched_to = invoice.key

@@ -240,6 +240,11 @@ class NetvisorSimulator:
     def in_flight(self, organisation_id: str | None = None) -> int:
         return (self.companies[organisation_id] if organisation_id else self.company).in_flight
 
+    def send_invoices(self, *numbers: str, organisation_id: str | None = None) -> int:
+        """An accountant sends unsent invoices from Netvisor (all, or those numbered); how many."""
+        company = self.companies[organisation_id] if organisation_id else self.company
+        return company.state.send_invoices(self.now(), *numbers)
+
     def add_payment(
         self,
         invoice: int | str,

@@ -230,6 +230,18 @@ class CompanyState:
             dimension.items.append(record)
             return record
 
+    def send_invoices(self, now: datetime, *numbers: str) -> int:
+        """What an accountant does in Netvisor: send unsent invoices (all, or those numbered) to the
+        customers; each gets its voucher and the status "open". Returns how many were sent."""
+        sent = 0
+        with self.lock:
+            for invoice in self.invoices.values():
+                if invoice.status == "unsent" and (not numbers or invoice.number in numbers):
+                    invoice.status = "open"
+                    invoice.last_modified = now
+                    sent += 1
+        return sent
+
     def overdue(self, invoice: InvoiceRecord, today: date) -> bool:
         return invoice.status == "open" and invoice.open_sum > 0 and invoice.due_date < today
 

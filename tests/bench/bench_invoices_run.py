@@ -22,18 +22,13 @@ import uuid
 from dataclasses import dataclass
 
 import requests
-from severa_netvisor.engine import Engine, RunRequest
-from severa_netvisor.failures import FailureQueue
-from severa_netvisor.observability import metrics
-from severa_netvisor.state import StateStore
-from severa_netvisor.transfers.customers import CustomersTransfer
-from severa_netvisor.transfers.invoices import InvoicesTransfer
+from severa_netvisor.engine import RunRequest
 
 from sandbox.aws import LocalAws
-from sandbox.environment import SANDBOX_DIMENSION_NAMES
-from sandbox.netvisor import Company, Fault, NetvisorSimulator
-from sandbox.severa import SeveraSimulator, build_state
-from tests.integration.transfers.invoices import world
+from sandbox.netvisor import Fault
+from sandbox.severa import build_state
+from tests.integration.rig import world
+from tests.integration.transfers.invoices import checks
 
 
 @dataclass
@@ -53,19 +48,14 @@ def main() -> None:
     with (
         LocalAws() as aws,
         aws.environment(),
-        SeveraSimulator(state=severa_state, quota=1_000_000) as severa,
-        NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]) as netvisor,
+        world(aws, severa_state=severa_state, severa_quota=1_000_000) as w,
     ):
+        severa, netvisor = w.severa, w.netvisor
         # Products and dimension items as the other transfers leave them; customers through the
         # customers transfer itself (untimed), so the invoices run finds them in the ledger as it would.
-        world.seed_netvisor(severa.state, netvisor.company.state, customers=False)
-        queue_url = aws.client("sqs").create_queue(QueueName=f"bench-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        state = StateStore(aws.table_name())
-        context = world.context(severa, netvisor, world.mapping())
-        customers = Engine(CustomersTransfer(context, state), state=state, failure_queue=FailureQueue(queue_url),
-                           margin_seconds=60)
-        customers.run(RunRequest(run_id=str(uuid.uuid4())), _LongContext(time.monotonic()))
-        metrics.clear_metrics()
+        checks.seed_netvisor(severa.state, netvisor.company.state, customers=False)
+        context = w.context()
+        w.run_engine("customers", engine=w.engine("customers", context=context, margin_seconds=60))
         netvisor.faults.add(Fault(kind="latency", seconds=latency))
         # What Netvisor really took, as the client saw it (latency + the simulator's own work): the
         # true floor when everything else overlaps with it.
@@ -74,26 +64,32 @@ def main() -> None:
         session.hooks["response"].append(
             lambda response, **_: netvisor_seconds.append(response.elapsed.total_seconds())
         )
-        transfer = InvoicesTransfer(context, state)
-        engine = Engine(transfer, state=state, failure_queue=FailureQueue(queue_url), margin_seconds=60)
+        engine = w.engine("invoices", context=context, margin_seconds=60)
         netvisor.request_log.clear()
         severa.calls.clear()
         started = time.monotonic()
         summary = engine.run(RunRequest(run_id=str(uuid.uuid4())), _LongContext(started))
         wall = time.monotonic() - started
-        metrics.clear_metrics()
         request_count = sum(netvisor.request_log.counts().values())
         floor = request_count * latency
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"seeded invoices {invoices}; picked up {summary.fetched}; created {summary.created}, "
-              f"adopted {summary.adopted}, failed {summary.failed}, stopped early: {summary.stopped_early}")
-        print(f"Netvisor requests {request_count} x {latency * 1000:.0f} ms = floor {floor:.1f} s; "
-              f"Severa calls {sum(severa.calls.values())}")
+        print(
+            f"seeded invoices {invoices}; picked up {summary.fetched}; created {summary.created}, "
+            f"adopted {summary.adopted}, failed {summary.failed}, stopped early: {summary.stopped_early}"
+        )
+        print(
+            f"Netvisor requests {request_count} x {latency * 1000:.0f} ms = floor {floor:.1f} s; "
+            f"Severa calls {sum(severa.calls.values())}"
+        )
         print(f"wall time {wall:.1f} s = {wall / floor:.2f} x the latency floor")
         observed = sum(netvisor_seconds)
-        print(f"Netvisor response time as the client saw it: {observed:.1f} s in all "
-              f"({observed / max(len(netvisor_seconds), 1) * 1000:.0f} ms each); "
-              f"wall time = {wall / observed:.2f} x that floor" if observed else "")
+        print(
+            f"Netvisor response time as the client saw it: {observed:.1f} s in all "
+            f"({observed / max(len(netvisor_seconds), 1) * 1000:.0f} ms each); "
+            f"wall time = {wall / observed:.2f} x that floor"
+            if observed
+            else ""
+        )
         print(f"peak RSS of the whole process (engine + moto + both simulators): {peak_mb:.0f} MB")
 
 

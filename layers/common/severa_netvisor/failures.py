@@ -1,9 +1,12 @@
 """Failed-record messages on the SQS queue (``Settings.failed_records_queue_url``).
 
-A message says what failed and why in words an operator can act on, with the remote system's text
-verbatim, whether a retry can help, and the source record needed to replay it. It never holds a
-secret: keys that look like secrets are redacted, and a message stays below SQS's 256 KiB limit by
-dropping the bulkiest fields (PDFs, attachments) with a note saying what was dropped.
+The register of open failures (``register.py``) is the list of what is broken; the queue carries
+*events*: one message when a record's failure is new or its reason changed, for notifications and
+the replay function. A message says what failed and why in words an operator can act on, with the
+remote system's text verbatim, whether a retry can help, what to do, and the source record needed to
+replay it. It never holds a secret: keys that look like secrets are redacted, and a message stays
+below SQS's 256 KiB limit by dropping the bulkiest fields (PDFs, attachments) with a note saying
+what was dropped.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
-SCHEMA = "severa-netvisor/failed-record/v1"
+SCHEMA = "severa-netvisor/failed-record/v2"
 #: SQS takes 256 KiB per message and per batch; keep clear of it (attributes count too).
 MAX_MESSAGE_BYTES = 240 * 1024
 MAX_BATCH_BYTES = 250 * 1024
@@ -99,6 +102,14 @@ class FailedRecord:
     record: Any
     target_key: str | None = None
     failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: What the record is to a person ("invoice 10062").
+    label: str = ""
+    #: What to do about it.
+    action: str = ""
+    #: The record's author can fix it (it is told in the source, e.g. Severa's invoice log).
+    for_author: bool = False
+    #: The register item's id (``severa-netvisor failures show <id>``).
+    failure_id: str = ""
 
     def body(self, max_bytes: int = MAX_MESSAGE_BYTES) -> str:
         """The message body: JSON, secrets redacted, under ``max_bytes`` (bulky fields dropped, noted)."""
@@ -107,11 +118,15 @@ class FailedRecord:
             "transfer": self.transfer,
             "run_id": self.run_id,
             "source": {"system": self.source.system, "type": self.source.type, "id": self.source.id},
+            "failure_id": self.failure_id,
+            "label": self.label,
             "step": self.step,
             "error_class": self.error_class,
             "message": self.message,
             "remote_text": self.remote_text,
             "retryable": self.retryable,
+            "action": self.action,
+            "for_author": self.for_author,
             "attempt": self.attempt,
             "target_key": self.target_key,
             "failed_at": self.failed_at.isoformat(),
@@ -174,6 +189,12 @@ def _fit(document: dict[str, Any], max_bytes: int) -> str:
         document["remote_text"] = (document["remote_text"] or "")[:4096] + " [truncated]"
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text
+
+
+def fit_record(data: Any, max_bytes: int) -> Any:
+    """``data`` as plain JSON, secrets redacted, bulky fields dropped (noted) until it fits ``max_bytes``."""
+    document: dict[str, Any] = {"record": to_jsonable(data), "dropped_fields": [], "message": "", "remote_text": None}
+    return json.loads(_fit(document, max_bytes))["record"]
 
 
 class FailureQueue:

@@ -4,6 +4,9 @@
     from severa_netvisor.transfers.customers import build_transfer
     lambda_handler = make_handler(build_transfer)
 
+The transfer, its engine and the clients are built once per container; everything a run caches lives
+on the transfer's per-run object (``Transfer.start``), so a warm container carries nothing over.
+
 The event is what the EventBridge Scheduler sends: the schedule's ``Input`` JSON, which may carry the
 scheduler's context attributes (``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>``)
 and the run options ``dry_run``, ``since`` and ``full_resync``. A bad event fails the invocation with
@@ -15,22 +18,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from severa_netvisor.engine import Engine, EngineOptions, RunRequest, Transfer
+from severa_netvisor.engine import Engine, EngineOptions, RunRequest, RunSummary, Transfer
 from severa_netvisor.errors import ConfigurationError, IntegrationError
 from severa_netvisor.failures import FailureQueue
 from severa_netvisor.observability import logger, metrics
 from severa_netvisor.settings import Settings, get_settings
 from severa_netvisor.state import StateStore
-
-#: Times written without a zone (``"since": "2026-01-01"``) are Finnish office time.
-LOCAL_ZONE_NAME = "Europe/Helsinki"
+from severa_netvisor.timezone import OFFICE_ZONE
+from severa_netvisor.transfers.context import TransferContext
+from severa_netvisor.transfers.registry import build_named
 
 
 class RunStoppedByError(IntegrationError):
@@ -45,13 +47,6 @@ class InvalidEventError(IntegrationError):
     """The scheduler event (or a manual invocation's payload) is not a valid run request."""
 
     system = "event"
-
-
-def _local_zone() -> Any:
-    try:
-        return ZoneInfo(LOCAL_ZONE_NAME)
-    except ZoneInfoNotFoundError:  # a runtime without tz data: UTC is the honest fallback
-        return UTC
 
 
 class RunEvent(BaseModel):
@@ -80,7 +75,7 @@ class RunEvent(BaseModel):
             if text.startswith("<aws."):  # a placeholder the scheduler did not fill (local invoke)
                 return None
             if len(text) == 10:  # a date alone means its start, in office time
-                return datetime.combine(date.fromisoformat(text), time(0), tzinfo=_local_zone())
+                return datetime.combine(date.fromisoformat(text), time(0), tzinfo=OFFICE_ZONE)
             return text
         return value
 
@@ -88,7 +83,7 @@ class RunEvent(BaseModel):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=_local_zone())
+            return value.replace(tzinfo=OFFICE_ZONE)
         return value
 
     @field_validator("execution_id", "attempt_number", mode="before")
@@ -146,8 +141,31 @@ def run_request(event: RunEvent, context: LambdaContext | None) -> RunRequest:
     )
 
 
-TransferFactory = Callable[[Settings], Transfer[Any]]
+TransferFactory = Callable[[TransferContext], Transfer]
 Handler = Callable[[Any, LambdaContext], dict[str, Any]]
+
+
+def build_engine(
+    build_transfer: TransferFactory,
+    settings: Settings,
+    *,
+    context: TransferContext | None = None,
+    options: EngineOptions | None = None,
+) -> Engine:
+    """The engine of one transfer, with the transfers it depends on (an invoice's customer)."""
+    if not settings.failed_records_queue_url:
+        raise ConfigurationError("FAILED_RECORDS_QUEUE_URL is not set: the function needs the failed-records queue.")
+    context = context or TransferContext.from_settings(settings)
+    transfer = build_transfer(context)
+    needs: tuple[str, ...] = getattr(transfer, "needs", ())
+    return Engine(
+        transfer,
+        state=StateStore(settings.state_table_name),
+        failure_queue=FailureQueue(settings.failed_records_queue_url),
+        margin_seconds=settings.time_budget_margin_seconds,
+        options=options,
+        dependencies={name: build_named(name, context) for name in needs},
+    )
 
 
 def make_handler(
@@ -156,26 +174,16 @@ def make_handler(
     settings: Settings | None = None,
     options: EngineOptions | None = None,
 ) -> Handler:
-    """A Lambda handler that runs ``build_transfer(settings)`` through the engine.
+    """A Lambda handler that runs ``build_transfer(context)`` through the engine.
 
-    The transfer and the AWS clients are built on the first invocation and kept for warm ones.
+    The engine (and the transfer's long-lived definition) is built on the first invocation and kept
+    for warm ones; each run starts the transfer afresh.
     """
     built: dict[str, Engine] = {}
 
     def engine() -> Engine:
         if "engine" not in built:
-            current = settings or get_settings()
-            if not current.failed_records_queue_url:
-                raise ConfigurationError(
-                    "FAILED_RECORDS_QUEUE_URL is not set: the function needs the failed-records queue."
-                )
-            built["engine"] = Engine(
-                build_transfer(current),
-                state=StateStore(current.state_table_name),
-                failure_queue=FailureQueue(current.failed_records_queue_url),
-                margin_seconds=current.time_budget_margin_seconds,
-                options=options,
-            )
+            built["engine"] = build_engine(build_transfer, settings or get_settings(), options=options)
         return built["engine"]
 
     @logger.inject_lambda_context(clear_state=True)
@@ -195,19 +203,29 @@ def make_handler(
         try:
             summary = engine().run(request, context)
         finally:
-            # A dry run (or a failed start) has no metrics; flushing nothing only warns.
-            if metrics.metric_set:
-                metrics.flush_metrics()
-            else:
-                metrics.clear_metrics()
-        result = summary.as_dict()
-        result["execution_id"] = request.execution_id
-        if summary.stopped_by_error and not summary.dry_run:
-            logger.error("run stopped by an error; progress is checkpointed", extra={"summary": result})
-            raise RunStoppedByError(
-                f"The {summary.transfer} run stopped: {summary.stopped_early}. Work done before it is saved "
-                "and the next run continues from there once the cause is fixed."
-            )
-        return result
+            flush_metrics()
+        return result_of(summary, request)
 
     return lambda_handler
+
+
+def flush_metrics() -> None:
+    # A dry run (or a failed start) has no metrics; flushing nothing only warns.
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    else:
+        metrics.clear_metrics()
+
+
+def result_of(summary: RunSummary, request: RunRequest) -> dict[str, Any]:
+    """The invocation's result; a run an error stopped fails the invocation (the Errors alarm fires)."""
+    result = summary.as_dict()
+    result["execution_id"] = request.execution_id
+    if summary.stopped_by_error and not summary.dry_run:
+        logger.error("run stopped by an error; progress is checkpointed", extra={"summary": result})
+        action = f" What to do: {summary.stop_action}" if summary.stop_action else ""
+        raise RunStoppedByError(
+            f"The {summary.transfer} run stopped: {summary.stopped_early}.{action} Work done before it is "
+            "saved and the next run continues from there once the cause is fixed."
+        )
+    return result

@@ -30,6 +30,8 @@ class Settings(BaseModel):
     mapping_file: str | None = None
     #: How long a secret stays cached in a warm Lambda before it is read again.
     secret_max_age_seconds: int = Field(default=300, ge=0)
+    #: How long the mapping stays in use before it is read (and validated) again.
+    mapping_max_age_seconds: int = Field(default=300, ge=0)
     #: Netvisor: at least 120 s for writes (Netvisor's own advice); reads are cheaper.
     netvisor_write_timeout_seconds: float = Field(default=120.0, ge=120.0)
     netvisor_read_timeout_seconds: float = Field(default=60.0, gt=0)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from severa_netvisor.errors import IntegrationError
 
@@ -136,11 +136,15 @@ def _int(item: Mapping[str, Any], name: str, default: int = 0) -> int:
     return default if value is None else int(value["N"])
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+def _code(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return type(error).__name__
 
 
-def _describe(error: ClientError) -> str:
+def _describe(error: ClientError | BotoCoreError) -> str:
+    if not isinstance(error, ClientError):
+        return f"{type(error).__name__}: {error}"
     info = error.response.get("Error", {})
     return f"{info.get('Code', 'Unknown')}: {info.get('Message', '')}"
 
@@ -160,6 +164,11 @@ class StateStore:
             "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
         self._clock = clock
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The DynamoDB client (the register of open failures shares it)."""
+        return self._client
 
     # -- lease ------------------------------------------------------------------------------------
     def acquire_lease(self, transfer: str, owner: str, duration_seconds: float) -> Lease | None:
@@ -181,7 +190,7 @@ class StateStore:
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":now": _n(now), ":owner": _s(owner)},
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) == "ConditionalCheckFailedException":
                 return None
             raise StateError(f"Could not take the lease of '{transfer}'", remote_text=_describe(error)) from error
@@ -203,7 +212,7 @@ class StateStore:
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":owner": _s(lease.owner)},
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) == "ConditionalCheckFailedException":
                 return False
             raise StateError(
@@ -243,7 +252,7 @@ class StateStore:
             request["ExpressionAttributeValues"] = values
         try:
             self._client.put_item(**request)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise StateConflict(
                     f"The cursor of '{transfer}' was moved by another run (expected version {expected_version})"
@@ -290,10 +299,62 @@ class StateStore:
                 if not last:
                     return found
                 request["ExclusiveStartKey"] = last
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise StateError(
                 f"Could not read the ledger of {system}/{record_type}", remote_text=_describe(error)
             ) from error
+
+    def entries_of(self, system: str, record_type: str, *, from_id: str = "") -> list[LedgerEntry]:
+        """The ledger entries of one type whose id sorts at or after ``from_id`` (one paged Query): small
+        side partitions (credit notes waiting for their invoices), or a recent range of ids that start
+        with a date (the payroll days of the open period), never a transfer's whole ledger."""
+        found: list[LedgerEntry] = []
+        values: dict[str, Any] = {":pk": _s(self._ledger_pk(SourceRef(system, record_type, "")))}
+        condition = "pk = :pk"
+        if from_id:
+            condition += " AND sk >= :from"
+            values[":from"] = _s(from_id)
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        try:
+            while True:
+                response = self._client.query(**request)
+                for item in response.get("Items", []):
+                    found.append(self._entry(SourceRef(system, record_type, _str(item, "sk") or ""), item))
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return found
+                request["ExclusiveStartKey"] = last
+        except (ClientError, BotoCoreError) as error:
+            raise StateError(
+                f"Could not read the ledger of {system}/{record_type}", remote_text=_describe(error)
+            ) from error
+
+    def put_side(
+        self, ref: SourceRef, *, target_key: str, summary: Mapping[str, str], open_: bool, run_id: str
+    ) -> None:
+        """A side entry a transfer keeps beside its ledger (e.g. a credit note waiting for its invoice):
+        ``open_`` entries are still to be acted on (status pending), closed ones are done."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": _s(self._ledger_pk(ref)),
+                    "sk": _s(ref.id),
+                    "status": _s(LedgerStatus.PENDING if open_ else LedgerStatus.DONE),
+                    "target_key": _s(target_key),
+                    "summary": _s(json.dumps(dict(summary), sort_keys=True)),
+                    "run_id": _s(run_id),
+                    "updated_at": _s(_now_iso()),
+                    "version": _n(1),
+                },
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise StateError(f"Could not write the ledger entry of {ref}", remote_text=_describe(error)) from error
 
     def mark_pending(
         self,
@@ -373,7 +434,7 @@ class StateStore:
                 },
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise StateError(f"Could not record the failure of {ref}", remote_text=_describe(error)) from error
         return self._entry(ref, response.get("Attributes", {}))
 
@@ -407,7 +468,7 @@ class StateStore:
             request["ExpressionAttributeNames"] = {"#status": "status"}
         try:
             response = self._client.update_item(**request)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise StateConflict(
                     f"The ledger entry of {ref} was changed by another run (expected version {expected_version})"
@@ -420,7 +481,7 @@ class StateStore:
             response = self._client.get_item(
                 TableName=self.table_name, Key={"pk": _s(pk), "sk": _s(sk)}, ConsistentRead=True
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise StateError(f"Could not read '{pk}' from the state table", remote_text=_describe(error)) from error
         item = response.get("Item")
         return dict(item) if item else None
@@ -431,7 +492,7 @@ class StateStore:
         for attempt in range(_UNPROCESSED_RETRIES + 1):
             try:
                 response = self._client.batch_get_item(RequestItems=request)
-            except ClientError as error:
+            except (ClientError, BotoCoreError) as error:
                 raise StateError("Could not read the ledger", remote_text=_describe(error)) from error
             items.extend(dict(item) for item in response.get("Responses", {}).get(self.table_name, []))
             unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})

@@ -17,19 +17,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from severa_netvisor.dryrun import PlannedRequest
 from severa_netvisor.engine import (
     Engine,
     EngineOptions,
     PlannedWrite,
+    RunBase,
+    RunContext,
     RunRequest,
     RunSummary,
     Skip,
     SourceRecord,
-    TransferBase,
 )
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.failures import FailedRecord, FailureQueue
 from severa_netvisor.observability import metrics
+from severa_netvisor.register import Failure, FailureRegister
 from severa_netvisor.state import Cursor, SourceRef, StateStore
 
 from sandbox.aws import LocalAws
@@ -160,8 +163,9 @@ class MemoryTarget:
             self._leave()
 
 
-class ThingTransfer(TransferBase[dict[str, Any]]):
-    """A transfer of 'things' from MemorySource to MemoryTarget, shaped like the real ones."""
+class ThingTransfer:
+    """A transfer of 'things' from MemorySource to MemoryTarget, shaped like the real ones: a long-lived
+    definition whose ``start`` gives each run its own ``ThingRun``."""
 
     def __init__(
         self,
@@ -183,6 +187,12 @@ class ThingTransfer(TransferBase[dict[str, Any]]):
         self.writes_back = writes_back
         self.on_prepare = on_prepare
         self.prepared: list[str] = []
+        #: Every run context this transfer was started with (tests look at run ids and dry-run flags).
+        self.runs: list[RunContext] = []
+
+    def start(self, run: RunContext) -> ThingRun:
+        self.runs.append(run)
+        return ThingRun(self, run)
 
     def ref(self, record_id: str) -> SourceRef:
         return SourceRef("memory", self.kind, record_id)
@@ -207,8 +217,8 @@ class ThingTransfer(TransferBase[dict[str, Any]]):
         return PlannedWrite(
             record=record,
             payload=body,
-            preview=json.dumps(body, sort_keys=True),
             summary={"amount": str(amount), "name": body["name"]},
+            body=json.dumps(body, sort_keys=True).encode(),
         )
 
     def lookup_existing(self, planned: PlannedWrite[dict[str, Any]]) -> str | None:
@@ -217,11 +227,53 @@ class ThingTransfer(TransferBase[dict[str, Any]]):
     def write(self, planned: PlannedWrite[dict[str, Any]], existing_key: str | None) -> str:
         return self.target.save(planned.payload, existing_key)
 
-    def after_write(self, record: SourceRecord, target_key: str) -> None:
+    def after_write(self, record: SourceRecord, target_key: str, *, again: bool = False) -> None:
         self.source.write_back(record.ref.id, target_key)
 
     def after_failure(self, record: SourceRecord, failure: FailedRecord) -> None:
         self.source.failure_notes.append((record.ref.id, failure.message))
+
+
+class ThingRun(RunBase[dict[str, Any]]):
+    """One run of a ThingTransfer: the engine's side of the contract, delegating to the definition."""
+
+    def __init__(self, transfer: ThingTransfer, run: RunContext):
+        self.transfer = transfer
+        self.planner = run.planner
+        self.allows_update = transfer.allows_update
+        self.matches_existing = transfer.matches_existing
+        self.writes_back = transfer.writes_back
+
+    def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
+        return self.transfer.fetch_pages(since, full_resync=full_resync)
+
+    def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
+        data = self.transfer.source.records.get(ref.id)
+        return None if data is None else SourceRecord(ref, data["changed_at"], dict(data))
+
+    def prepare(self, record: SourceRecord) -> PlannedWrite[dict[str, Any]] | Skip:
+        return self.transfer.prepare(record)
+
+    def lookup_existing(self, planned: PlannedWrite[dict[str, Any]]) -> str | None:
+        return self.transfer.lookup_existing(planned)
+
+    def write(self, planned: PlannedWrite[dict[str, Any]], existing_key: str | None) -> str:
+        if self.planner is not None:  # a dry run: the write is planned, as the real clients do it
+            body = (planned.body or b"").decode()
+            self.planner.record(PlannedRequest("target", "update" if existing_key else "create", body))
+            return existing_key or str(self.planner.placeholder_key())
+        return self.transfer.write(planned, existing_key)
+
+    def after_write(self, record: SourceRecord, target_key: str, *, again: bool = False) -> None:
+        if not self.writes_back:
+            return
+        if self.planner is not None:
+            self.planner.record(PlannedRequest("source", "write back", target_key))
+            return
+        self.transfer.after_write(record, target_key, again=again)
+
+    def after_failure(self, record: SourceRecord, failure: FailedRecord) -> None:
+        self.transfer.after_failure(record, failure)
 
 
 @dataclass
@@ -267,10 +319,14 @@ class Rig:
     #: Target records that existed before any run (matched, never created).
     target_preexisting: set[str] = field(default_factory=set)
 
-    def engine(self, *, state: Any = None, failure_queue: Any = None, transfer: Any = None) -> Engine:
+    def engine(
+        self, *, state: Any = None, failure_queue: Any = None, transfer: Any = None, register: Any = None
+    ) -> Engine:
+        state = state or self.state
         return Engine(
             transfer or self.transfer,
-            state=state or self.state,
+            state=state,
+            register=register or FailureRegister(self.state.table_name, client=clients(self.aws).dynamodb),
             failure_queue=failure_queue or FailureQueue(self.queue_url, client=clients(self.aws).sqs),
             margin_seconds=self.margin_seconds,
             options=self.options,
@@ -297,6 +353,9 @@ class Rig:
     def cursor_id(self) -> str | None:
         cursor = self.cursor()
         return cursor.record_id if cursor else None
+
+    def open_failures(self) -> list[Failure]:
+        return FailureRegister(self.state.table_name, client=clients(self.aws).dynamodb).failures(self.transfer.name)
 
     def ledger(self, *ids: str) -> dict[str, Any]:
         entries = self.state.get_ledger(self.transfer.ref(i) for i in ids)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from severa_netvisor.failures import FailureQueue
 from severa_netvisor.observability import metrics
-from severa_netvisor.state import LedgerStatus
+from severa_netvisor.register import FailureRegister
+from severa_netvisor.state import LedgerStatus, StateError
 
 from sandbox.aws import LocalAws
 from tests.integration.engine.doubles import T0, FakeContext, MemoryTarget, Rig, make_rig, seed
@@ -36,7 +37,7 @@ def test_first_run_transfers_everything_and_a_second_run_writes_nothing(rig: Rig
 
     second = rig.run()
     assert second.created == second.updated == second.written_back == 0
-    assert second.skipped == second.fetched  # only the overlap window is re-read
+    assert second.unchanged == second.fetched  # only the overlap window is re-read
     assert sum(rig.target.creates.values()) == 8
     assert not rig.target.updates
     assert rig.messages() == []
@@ -151,24 +152,60 @@ def test_records_matched_by_natural_key_are_adopted(local_aws: LocalAws) -> None
     assert rig.ledger("r001")["r001"].target_key == "77"
 
 
-def test_a_queue_outage_keeps_the_cursor_before_the_failed_record(rig: Rig) -> None:
+def test_a_queue_outage_loses_nothing_the_register_holds_the_failure_and_the_next_run_announces_it(
+    rig: Rig,
+) -> None:
     ids = seed(rig.source, 6)
     rig.source.change("r003", at=rig.source.records["r003"]["changed_at"], amount=None)
     broken = FailureQueue(rig.queue_url + "-does-not-exist")
     summary = rig.run(engine=rig.engine(failure_queue=broken))
     assert summary.created == 5
     assert summary.failures_not_queued == 1
-    assert summary.unsettled == 1
-    assert summary.cursor_after is not None
-    assert summary.cursor_after.record_id == "r002"
-    assert rig.cursor() == summary.cursor_after
-    # With the queue back, the next run reports the record and moves on; nothing is created twice.
+    # The failure is in the register: the record is settled and the cursor passes it.
+    assert summary.unsettled == 0
+    assert rig.cursor_id() == ids[-1]
+    [open_failure] = rig.open_failures()
+    assert (open_failure.ref.id, open_failure.notified) == ("r003", False)
+    assert rig.messages() == []
+    # With the queue back, the next run announces it once; nothing is created twice.
     again = rig.run()
-    assert again.failed == 1
     assert again.created == 0
     assert [m["source"]["id"] for m in rig.messages()] == ["r003"]
-    assert rig.cursor_id() == ids[-1]
+    assert rig.open_failures()[0].notified
+    third = rig.run()
+    assert third.failures_not_queued == 0
+    assert rig.messages() == []
     assert all(count == 1 for count in rig.target.creates.values())
+
+
+class _RegisterDown(FailureRegister):
+    """The register (DynamoDB) refuses to record one record's failure."""
+
+    def __init__(self, real: FailureRegister, refuse_record: str):
+        super().__init__(real.table_name, client=real._client)
+        self.refuse_record = refuse_record
+
+    def record(self, failure: Any, *, previous: Any) -> Any:
+        if failure.ref.id == self.refuse_record:
+            raise StateError("Could not record the failure", remote_text="ProvisionedThroughputExceededException")
+        return super().record(failure, previous=previous)
+
+
+def test_a_failure_the_register_cannot_record_stays_ahead_of_the_cursor_and_is_recorded_next_run(rig: Rig) -> None:
+    ids = seed(rig.source, 6)
+    rig.source.change("r003", at=rig.source.records["r003"]["changed_at"], amount=None)
+    engine = rig.engine()
+    engine.register = _RegisterDown(engine.register, "r003")
+    summary = rig.run(engine=engine)
+    assert summary.failures_not_recorded == 1
+    assert summary.unsettled == 1
+    assert rig.cursor_id() == "r002"
+    assert rig.open_failures() == []
+    again = rig.run()
+    assert again.failures_new == 1
+    assert [f.ref.id for f in rig.open_failures()] == ["r003"]
+    assert [m["source"]["id"] for m in rig.messages()] == ["r003"]
+    assert rig.cursor_id() == ids[-1]
 
 
 class _PartlyFailingSqs:
@@ -187,7 +224,7 @@ class _PartlyFailingSqs:
         return {"Successful": response.get("Successful", []), "Failed": failed}
 
 
-def test_a_partial_batch_failure_holds_only_the_refused_record(rig: Rig, local_aws: LocalAws) -> None:
+def test_a_partial_batch_failure_announces_the_refused_one_on_the_next_run(rig: Rig, local_aws: LocalAws) -> None:
     seed(rig.source, 6)
     for record_id in ("r001", "r004"):
         rig.source.change(record_id, at=rig.source.records[record_id]["changed_at"], amount="bad")
@@ -195,8 +232,9 @@ def test_a_partial_batch_failure_holds_only_the_refused_record(rig: Rig, local_a
     summary = rig.run(engine=rig.engine(failure_queue=queue))
     assert summary.failures_not_queued == 1
     assert [m["source"]["id"] for m in rig.messages()] == ["r001"]
-    assert summary.cursor_after is not None
-    assert summary.cursor_after.record_id == "r003"
+    assert {f.ref.id: f.notified for f in rig.open_failures()} == {"r001": True, "r004": False}
+    rig.run()
+    assert [m["source"]["id"] for m in rig.messages()] == ["r004"]
 
 
 def test_out_of_time_the_run_checkpoints_and_the_next_run_finishes(rig: Rig) -> None:
@@ -241,7 +279,8 @@ def test_a_source_read_failure_ends_the_run_with_the_reason(rig: Rig) -> None:
 
     rig.source.fail_after_pages = (2, QuotaExhausted("Severa quota exhausted", remote_text="429 Too Many Requests"))
     summary = rig.run()
-    assert summary.stopped_early == "QuotaExhausted: Severa quota exhausted"
+    assert summary.stopped_early == "Severa quota exhausted"
+    assert summary.stopped_by_error == "QuotaExhausted"
     assert summary.created == 6
     assert rig.cursor_id() == "r005"
 
@@ -278,7 +317,10 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing_anywhere(rig: Rig, local_
     assert not rig.source.failure_notes
     plan = {item.source_id: item for item in summary.plan}
     assert plan["r100"].action == "create"
-    assert json.loads(plan["r100"].preview or "")["number"] == "N-r100"
+    create, write_back = plan["r100"].requests
+    assert (create.system, create.operation) == ("target", "create")
+    assert json.loads(create.body)["number"] == "N-r100"
+    assert (write_back.system, write_back.operation) == ("source", "write back")
     assert plan["r004"].action == "create"
     assert plan["r000"].action == "skip"
     assert plan["r003"].action == "skip"
@@ -297,7 +339,7 @@ def test_a_dry_run_takes_no_lease_and_runs_while_a_real_run_holds_it(rig: Rig) -
     assert [item.action for item in dry.plan] == ["create", "create"]
     real = rig.run()
     assert real.lease_busy
-    assert real.stopped_early == "another run holds the lease"
+    assert real.stopped_early == "another run of this transfer is still going"
     assert real.fetched == 0
     assert rig.target.creates == {}
 
@@ -311,7 +353,7 @@ def test_a_run_of_another_transfer_holding_netvisor_keeps_this_one_out(rig: Rig)
     assert other is not None
     busy = rig.run()
     assert busy.lease_busy
-    assert busy.stopped_early == f"another run holds the '{shared}' lease"
+    assert busy.stopped_early == "another transfer is using Netvisor right now"
     assert rig.target.creates == {}
     # The transfer's own lease was given back, so it does not block its next run.
     assert rig.state.lease_holder(rig.transfer.name) is None
@@ -377,7 +419,7 @@ def test_a_failed_write_back_is_reported_and_done_by_the_next_read(rig: Rig) -> 
     rig.source.writeback_errors["r001"] = ValidationFailed("Severa refused the status", remote_text="Invalid status")
     first = rig.run()
     [message] = rig.messages()
-    assert message["step"] == "after_write"
+    assert message["step"] == "write-back"
     assert message["target_key"]
     assert message["remote_text"] == "Invalid status"
     entry = rig.ledger("r001")["r001"]
@@ -398,11 +440,14 @@ def test_a_failure_re_read_in_the_overlap_window_is_not_reported_again(rig: Rig)
     rig.run()
     assert len(rig.messages()) == 1
     second = rig.run()  # the overlap window re-reads r002
-    assert second.skipped == second.fetched
+    assert second.unchanged + second.still_failing == second.fetched
     assert rig.messages() == []
     third = rig.run(full_resync=True)  # an explicit resync retries it
     assert third.failed == 1
-    assert rig.messages()[0]["attempt"] == 2
+    # The same failure again: one open failure with two attempts, and no second message.
+    assert rig.messages() == []
+    [failure] = rig.open_failures()
+    assert (failure.ref.id, failure.attempts) == ("r002", 2)
 
 
 def test_metrics_per_transfer(rig: Rig) -> None:

@@ -55,7 +55,7 @@ def test_a_dry_run_event_plans_without_writing(rig: Rig, local_aws: LocalAws) ->
     seed(rig.source, 2)
     result = _handler(rig, local_aws)({"dry_run": True}, FakeContext())
     assert [item["action"] for item in result["plan"]] == ["create", "create"]
-    assert json.loads(result["plan"][0]["preview"])["number"] == "N-r000"
+    assert json.loads(result["plan"][0]["requests"][0]["body"])["number"] == "N-r000"
     assert rig.target.creates == {}
     assert rig.cursor() is None
 
@@ -69,7 +69,7 @@ def test_since_reads_from_that_time_and_full_resync_from_the_start(rig: Rig, loc
     again = handler({"full_resync": True}, FakeContext())
     assert again["fetched"] == 4
     assert again["created"] == 2
-    assert again["skipped"] == 2
+    assert again["unchanged"] == 2
 
 
 def test_a_bad_event_fails_the_invocation_with_the_reason(rig: Rig, local_aws: LocalAws) -> None:
@@ -88,7 +88,7 @@ def test_a_run_stopped_by_an_error_fails_the_invocation_after_checkpointing(rig:
     seed(rig.source, 6)  # two pages of three
     rig.source.fail_after_pages = (1, QuotaExhausted("Severa API quota exhausted for today"))
     handler = _handler(rig, local_aws)
-    with pytest.raises(RunStoppedByError, match="QuotaExhausted: Severa API quota exhausted"):
+    with pytest.raises(RunStoppedByError, match="Severa API quota exhausted"):
         handler({}, FakeContext())
     assert len(rig.target.creates) == 3, "the first page's work is done and kept"
     assert rig.state.read_cursor(rig.transfer.name).cursor is not None, "and checkpointed"

@@ -31,9 +31,21 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert SAM.exists(), "SAM CLI is missing: run the tests through `make test` (it installs .venv-tools)"
     out = tmp_path_factory.mktemp("sam-build")
     completed = subprocess.run(
-        [str(SAM), "build", "--template", "template.yaml", "--build-dir", str(out),
-         "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(SAM),
+            "build",
+            "--template",
+            "template.yaml",
+            "--build-dir",
+            str(out),
+            "--parameter-overrides",
+            f"Architecture={ARCHITECTURE}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "SAM_CLI_TELEMETRY": "0"},
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -61,8 +73,13 @@ def test_built_check_connections_runs_on_a_bare_interpreter(build_dir: Path, loc
         local_aws.put_secret("severa-netvisor/netvisor", netvisor_secret(netvisor))
         spec = function_spec("check_connections", local_aws.resolver)
         outcome = run_function(
-            spec, {}, aws_env=local_aws.env(), bare=True, python=sys.executable,
-            code_dir=build_dir / "CheckConnectionsFunction", layer_dir=build_dir / "CommonLayer" / "python",
+            spec,
+            {},
+            aws_env=local_aws.env(),
+            bare=True,
+            python=sys.executable,
+            code_dir=build_dir / "CheckConnectionsFunction",
+            layer_dir=build_dir / "CommonLayer" / "python",
         )
         assert outcome.ok, outcome.output + str(outcome.error)
         checks = {check["system"]: check for check in outcome.result["checks"]}

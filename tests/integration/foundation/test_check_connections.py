@@ -31,8 +31,10 @@ class Systems:
 
 @pytest.fixture
 def systems(local_aws: LocalAws) -> Iterator[Systems]:
-    with SeveraSimulator(state=build_state(2, accounts=2, invoices=2, hour_entries=2)) as severa, \
-            NetvisorSimulator() as netvisor:
+    with (
+        SeveraSimulator(state=build_state(2, accounts=2, invoices=2, hour_entries=2)) as severa,
+        NetvisorSimulator() as netvisor,
+    ):
         yield Systems(local_aws, severa, netvisor)
 
 

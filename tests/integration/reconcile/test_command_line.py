@@ -14,7 +14,7 @@ from sandbox.netvisor import sandbox_credentials as netvisor_secret
 from sandbox.severa import sandbox_credentials as severa_secret
 from sandbox.severa.seed import SENT_STATUS
 from tests.integration.reconcile.world import ReconcileWorld, reconcile_world
-from tests.integration.transfers.invoices.world import mapping_text
+from tests.integration.rig import mapping_text
 
 REPO = Path(__file__).resolve().parents[3]
 

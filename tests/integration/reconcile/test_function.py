@@ -22,7 +22,7 @@ from sandbox.severa.seed import SENT_STATUS
 from sandbox.template import REPO_ROOT
 from tests.integration.engine.doubles import FakeContext
 from tests.integration.reconcile.world import ReconcileWorld, reconcile_world
-from tests.integration.transfers.invoices.world import mapping_text
+from tests.integration.rig import mapping_text
 
 
 @dataclass

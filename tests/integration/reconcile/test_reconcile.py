@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from severa_netvisor.reconcile import Period, ReconcileOptions, Reconciliation, ReconciliationError, Report
 from severa_netvisor.reconcile.formats import amount
-from severa_netvisor.reconcile.registers import LedgerCreditMatches, LedgerFailures
+from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFailures
 from severa_netvisor.reconcile.report import Table
 from severa_netvisor.reconcile.runner import SHARED_LEASE
 
@@ -345,7 +345,7 @@ def test_the_reconciliation_waits_for_the_transfer_to_finish(world: ReconcileWor
     context = world.context()
     report = Reconciliation(
         severa=context.severa, netvisor=context.netvisor, mapping=world.mapping, state=world.state,
-        failures=LedgerFailures(world.state), credit_matches=LedgerCreditMatches(world.state),
+        failures=RegisterFailures(world.world.register()), credit_matches=LedgerCreditMatches(world.state),
         options=ReconcileOptions(lease_wait_seconds=60, lease_poll_seconds=5), sleep=transfer_finishes,
     ).run(Period(date(2026, 1, 1), date(2026, 12, 31)), "reconcile-waits")  # fmt: skip
 

@@ -1,7 +1,7 @@
-"""A seeded world for reconciliation tests: Severa and Netvisor simulators, a private state table and
-queue in moto, the real transfers run in process to fill Netvisor and the ledger, then a
-reconciliation over the simulators. Differences are planted by changing the simulators' state, as a
-person would in either system.
+"""A seeded world for reconciliation tests, on the one integration rig (``tests.integration.rig``): the
+real transfers run in process to fill Netvisor and the ledger, then a reconciliation over the
+simulators. Differences are planted by changing the simulators' state, as a person would in either
+system.
 """
 
 from __future__ import annotations
@@ -13,27 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from severa_netvisor.engine import Engine, RunRequest, RunSummary
-from severa_netvisor.failures import FailureQueue
+from severa_netvisor.engine import RunSummary
 from severa_netvisor.mapping.config import MappingConfig
-from severa_netvisor.observability import metrics
 from severa_netvisor.reconcile import Period, ReconcileOptions, Reconciliation, Report
 from severa_netvisor.reconcile.netvisor_side import count_requests
-from severa_netvisor.reconcile.registers import LedgerCreditMatches, LedgerFailures
+from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFailures
 from severa_netvisor.state import StateStore
 from severa_netvisor.transfers.context import TransferContext
-from severa_netvisor.transfers.customers import CustomersTransfer
-from severa_netvisor.transfers.invoices import InvoicesTransfer
-from severa_netvisor.transfers.payments import InvoiceLedgerIndex, PaymentsTransfer
 
 from sandbox.aws import LocalAws
-from sandbox.environment import SANDBOX_DIMENSION_NAMES
-from sandbox.netvisor import Company, NetvisorSimulator
+from sandbox.netvisor import NetvisorSimulator
 from sandbox.netvisor.state import InvoiceRecord
 from sandbox.severa import SeveraSimulator, build_state
 from sandbox.severa.seed import READY_STATUS
 from sandbox.severa.state import Record
-from tests.integration.transfers.invoices import world as invoices_world
+from tests.integration.rig import World, world
+from tests.integration.transfers.invoices import checks
 
 #: Covers every seeded invoice (the seed dates them up to 280 days before 30.10.2026).
 SEEDED_YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
@@ -41,35 +36,45 @@ SEEDED_YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 
 @dataclass
 class ReconcileWorld:
-    aws: LocalAws
-    severa: SeveraSimulator
-    netvisor: NetvisorSimulator
-    state: StateStore
-    queue_url: str
-    mapping: MappingConfig
+    world: World
+
+    @property
+    def aws(self) -> LocalAws:
+        return self.world.aws
+
+    @property
+    def severa(self) -> SeveraSimulator:
+        return self.world.severa
+
+    @property
+    def netvisor(self) -> NetvisorSimulator:
+        return self.world.netvisor
+
+    @property
+    def state(self) -> StateStore:
+        return self.world.store()
+
+    @property
+    def mapping(self) -> MappingConfig:
+        return self.world.mapping
 
     def context(self) -> TransferContext:
-        return invoices_world.context(self.severa, self.netvisor, self.mapping)
-
-    def run(self, transfer: Any) -> RunSummary:
-        queue = FailureQueue(self.queue_url, client=self.aws.client("sqs"))
-        engine = Engine(transfer, state=self.state, failure_queue=queue, margin_seconds=0)
-        summary = engine.run(RunRequest(run_id=uuid.uuid4().hex))
-        metrics.clear_metrics()
-        return summary
+        return self.world.context()
 
     def customers(self) -> RunSummary:
-        return self.run(CustomersTransfer(self.context(), self.state))
+        return self.world.run_engine("customers")
 
     def invoices(self) -> RunSummary:
-        return self.run(InvoicesTransfer(self.context(), self.state))
+        """An invoices run, the accountant sending the new invoices from Netvisor, and the next run,
+        which matches credit notes whose invoices are both sent (Netvisor's rule); the first run's
+        summary."""
+        first = self.world.run_engine("invoices")
+        self.netvisor.send_invoices()
+        self.world.run_engine("invoices")
+        return first
 
     def payments(self) -> RunSummary:
-        context = self.context()
-        transfer = PaymentsTransfer(
-            mapping=self.mapping, clients=context, ledger_index=InvoiceLedgerIndex(self.state), state=self.state
-        )
-        return self.run(transfer)
+        return self.world.run_engine("payments")
 
     def reconcile(self, period: Period = SEEDED_YEAR, options: ReconcileOptions | None = None) -> Report:
         context = self.context()
@@ -79,7 +84,7 @@ class ReconcileWorld:
             netvisor=context.netvisor,
             mapping=self.mapping,
             state=self.state,
-            failures=LedgerFailures(self.state),
+            failures=RegisterFailures(self.world.register()),
             credit_matches=LedgerCreditMatches(self.state),
             netvisor_requests=lambda: requests[0],
             options=options or ReconcileOptions(lease_wait_seconds=0),
@@ -121,19 +126,6 @@ def reconcile_world(
     if all_ready:
         for record in severa_state.invoices.values():
             record["InvoiceStatus"] = READY_STATUS
-    with (
-        SeveraSimulator(state=severa_state, quota=quota) as severa,
-        NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]) as netvisor,
-    ):
-        invoices_world.seed_netvisor(severa_state, netvisor.state, customers=False)
-        suffix = uuid.uuid4().hex[:10]
-        table = invoices_world.private_table(aws, f"reconcile-{suffix}")
-        queue = aws.client("sqs").create_queue(QueueName=f"reconcile-{suffix}")["QueueUrl"]
-        yield ReconcileWorld(
-            aws,
-            severa,
-            netvisor,
-            StateStore(table, client=aws.client("dynamodb")),
-            queue,
-            invoices_world.mapping(**mapping),
-        )
+    with world(aws, severa_state=severa_state, severa_quota=quota, mapping_changes=mapping) as running:
+        checks.seed_netvisor(severa_state, running.netvisor.state, customers=False)
+        yield ReconcileWorld(running)

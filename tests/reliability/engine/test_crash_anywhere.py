@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from severa_netvisor.failures import FailureQueue
+from severa_netvisor.register import FailureRegister
 from severa_netvisor.state import LedgerStatus
 
 from sandbox.aws import LocalAws
@@ -79,6 +80,7 @@ def _crash_then_rerun(aws: LocalAws, crash_at: int, setup: Callable[[Rig], list[
     crashing = rig.engine(
         state=Crashing(rig.state, plan, "state"),
         failure_queue=Crashing(FailureQueue(rig.queue_url, client=clients(aws).sqs), plan, "queue"),
+        register=Crashing(FailureRegister(rig.state.table_name, client=clients(aws).dynamodb), plan, "register"),
     )
     with contextlib.suppress(SimulatedCrash):  # the crash may also come after the last step
         rig.run(engine=crashing)
@@ -104,7 +106,8 @@ def _crash_then_rerun(aws: LocalAws, crash_at: int, setup: Callable[[Rig], list[
     cursor = rig.cursor()
     assert cursor is not None, where
     assert cursor.record_id == last["id"], where
-    # And a further run has nothing left to do.
+    # The bad record is in the register, once; a further run has nothing left to do.
+    assert [f.ref.id for f in rig.open_failures()] == ["r002"], where
     quiet = rig.run(engine=rig.engine(state=later))
     assert quiet.created == quiet.updated == quiet.adopted == quiet.failed == 0, where
     return True

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from severa_netvisor.engine.runner import _read_ahead
+from severa_netvisor.engine.intake import read_ahead as _read_ahead
 
 
 def test_the_next_page_is_read_while_the_caller_works_on_this_one() -> None:

@@ -24,8 +24,12 @@ MAKE = shutil.which("make") or "make"
 
 def _make_n(*args: str) -> list[list[str]]:
     completed = subprocess.run(
-        [MAKE, "-n", "--no-print-directory", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-        timeout=60, check=False,
+        [MAKE, "-n", "--no-print-directory", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     return [shlex.split(line) for line in completed.stdout.splitlines() if " sam " in f" {line} " or "/sam " in line]
@@ -73,8 +77,12 @@ def test_guided_deploy_still_reads_the_projects_samconfig() -> None:
 
 def test_an_unknown_samconfig_environment_stops_before_anything_runs() -> None:
     completed = subprocess.run(
-        [MAKE, "-n", "deploy", "SAM_ENV=no-such-company"], cwd=REPO_ROOT, capture_output=True, text=True,
-        timeout=60, check=False,
+        [MAKE, "-n", "deploy", "SAM_ENV=no-such-company"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode != 0
     assert "has no environment 'no-such-company'" in completed.stderr
@@ -82,8 +90,13 @@ def test_an_unknown_samconfig_environment_stops_before_anything_runs() -> None:
 
 
 def test_overrides_keep_values_with_spaces_in_one_piece() -> None:
-    config: dict[str, Any] = {"acme": {"deploy": {"parameters": {"parameter_overrides": [
-        "StackTag=acme", 'InvoicesSchedule=cron(25 6-21 ? * * *)']}}}}
+    config: dict[str, Any] = {
+        "acme": {
+            "deploy": {
+                "parameters": {"parameter_overrides": ["StackTag=acme", "InvoicesSchedule=cron(25 6-21 ? * * *)"]}
+            }
+        }
+    }
     assert overrides(config, "acme") == {"StackTag": "acme", "InvoicesSchedule": "cron(25 6-21 ? * * *)"}
     config = {"acme": {"deploy": {"parameters": {"parameter_overrides": 'A=1 B="x y"'}}}}
     assert overrides(config, "acme") == {"A": "1", "B": "x y"}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from severa_netvisor.engine.metrics import run_metrics
+from severa_netvisor.engine.summary import RunSummary
 
-from sandbox.template import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
+from sandbox.template import TEMPLATE_PATH, load_template, resources_of_type
 
 TEMPLATE = load_template(TEMPLATE_PATH)
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
@@ -123,7 +125,8 @@ def test_schedules_default_to_helsinki_time() -> None:
 def test_function_errors_raise_an_alarm(logical: str) -> None:
     alarms = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
     watching = [
-        alarm for alarm in alarms
+        alarm
+        for alarm in alarms
         if alarm["Properties"]["MetricName"] == "Errors"
         and {"Name": "FunctionName", "Value": {"Ref": logical}} in alarm["Properties"]["Dimensions"]
     ]
@@ -146,23 +149,18 @@ def _dashboard_widgets() -> list[dict[str, Any]]:
 
 
 def _engine_metric_names() -> set[str]:
-    """The metric names engine/runner.py's _emit_metrics emits (read from its source)."""
-    source = (REPO_ROOT / "layers/common/severa_netvisor/engine/runner.py").read_text("utf-8")
-    tree = ast.parse(source)
-    emit = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "_emit_metrics")
-    return {
-        node.value for node in ast.walk(emit)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-        and re.fullmatch(r"[A-Z][A-Za-z]+", node.value)
-    }
+    """The metric names a run emits (``engine.metrics.run_metrics``), with every optional one present."""
+    summary = RunSummary("t", "r", False, datetime.now(UTC), open_failures=1, oldest_open_failure_days=1.0)
+    return set(run_metrics(summary, lag=0.0))
 
 
 def test_dashboard_has_a_row_per_transfer_with_the_engines_metrics() -> None:
     transfers = {
         str(spec["Properties"]["CodeUri"]).strip("/").removeprefix("functions/")
-        for spec in FUNCTIONS.values() if spec["Properties"].get("Events", {}).get("Schedule")
+        for spec in FUNCTIONS.values()
+        if spec["Properties"].get("Events", {}).get("Schedule")
     }
-    emitted = _engine_metric_names() | {"OpenFailures"}  # OpenFailures: the register of open failures
+    emitted = _engine_metric_names()
     seen: dict[str, set[str]] = {}
     for widget in _dashboard_widgets():
         for metric in widget.get("properties", {}).get("metrics", []):
@@ -173,8 +171,15 @@ def test_dashboard_has_a_row_per_transfer_with_the_engines_metrics() -> None:
             assert metric[1] in emitted, f"the engine emits no metric {metric[1]}"
             seen.setdefault(dimensions["transfer"], set()).add(metric[1])
     assert set(seen) == transfers
-    wanted = {"RecordsCreated", "RecordsUpdated", "RecordsSkipped", "RecordsFailed", "RunDuration",
-              "LagBehindSource", "OpenFailures"}
+    wanted = {
+        "RecordsCreated",
+        "RecordsUpdated",
+        "RecordsSkipped",
+        "RecordsFailed",
+        "RunDuration",
+        "LagBehindSource",
+        "OpenFailures",
+    }
     for transfer, names in seen.items():
         assert wanted <= names, f"{transfer}: {sorted(wanted - names)} missing"
 

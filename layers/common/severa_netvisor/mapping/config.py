@@ -305,8 +305,13 @@ class InvoiceOptions(_Strict):
     delivery_method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     #: The home currency of both Severa and Netvisor; invoices in another currency fail clearly.
     home_currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "EUR"
-    #: The status a new invoice gets in Netvisor.
+    #: The status a new invoice gets in Netvisor: "unsent" when Netvisor sends invoices to customers (it
+    #: then waits to be sent there), "open" when Severa or its e-invoicing operator has sent them already.
+    #: Invoices picked up in a Severa *sent* status (``sent_since``) always arrive as "open".
     netvisor_status: Literal["unsent", "open"] = "unsent"
+    #: Write "Transferred to Netvisor as invoice N" in the Severa invoice log (the status change says it
+    #: too: switch it off to save one Severa call per invoice on large backlogs).
+    log_success: bool = True
     #: Only invoices of these Severa business units (names); empty means all.
     business_units: list[Text] = Field(default_factory=list)
     #: Also pick up invoices sent on or after this date, whatever their status.
@@ -401,6 +406,9 @@ class HoursMapping(_Strict):
     default_description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] = (
         "Työaika"
     )
+    #: Every run re-reads the hour entries of this many past days (the open payroll period) by date, so
+    #: entries deleted in Severa, or moved to another day or user, leave their old day in payroll too.
+    open_period_days: int = Field(default=45, ge=1, le=400)
 
     @field_validator("employees")
     @classmethod

@@ -62,6 +62,8 @@ class CustomerValidationError(IntegrationError):
 
     system = "validation"
     retryable = False
+    #: The record's own data in Severa: its author can fix it.
+    for_author = True
 
     def __init__(self, account: str, problems: list[str]):
         super().__init__(f"{account}: " + "; ".join(problems))

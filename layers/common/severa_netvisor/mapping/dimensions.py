@@ -48,6 +48,8 @@ class DimensionMappingError(IntegrationError):
 
     system = "validation"
     retryable = False
+    #: The record's own data in Severa: its author can fix it.
+    for_author = True
 
 
 @dataclass(frozen=True)

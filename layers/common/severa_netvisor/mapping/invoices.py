@@ -105,6 +105,8 @@ class InvoiceValidationError(IntegrationError):
 
     system = "validation"
     retryable = False
+    #: The record's own data in Severa: its author can fix it.
+    for_author = True
 
     def __init__(self, label: str, problems: list[str]):
         super().__init__(f"{label} cannot be transferred: " + " | ".join(problems))

@@ -102,9 +102,7 @@ def normalize_reference(value: str | None) -> str:
     return "".join((value or "").split()).upper().lstrip("0")
 
 
-def open_sums_after(
-    payments: Sequence[tuple[int, Decimal]], open_now: Decimal | None
-) -> dict[int, Decimal | None]:
+def open_sums_after(payments: Sequence[tuple[int, Decimal]], open_now: Decimal | None) -> dict[int, Decimal | None]:
     """Open sum of one invoice right after each of its payments, given in Netvisor's order.
 
     Netvisor only gives the open sum *now*; a payment earlier in the list left the later payments open.

@@ -50,6 +50,8 @@ class ProductMappingError(IntegrationError):
 
     system = "validation"
     retryable = False
+    #: The record's own data in Severa: its author can fix it.
+    for_author = True
 
 
 def describe_source(kind: ProductKind, *, guid: str = "", code: str = "", name: str = "") -> str:

@@ -17,6 +17,7 @@ Every write goes through ``_post`` and every request through ``_call``.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ import requests
 
 from severa_netvisor.answers import MEGABYTE, AnswerRefused, read_body
 from severa_netvisor.credentials import NetvisorCredentials
+from severa_netvisor.dryrun import PlannedRequest, WritePlanner
 from severa_netvisor.netvisor import xmlbuild, xmlparse
 from severa_netvisor.netvisor.auth import signed_headers
 from severa_netvisor.netvisor.errors import (
@@ -124,6 +126,43 @@ def _ansi_datetime(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+#: What each write resource does, in an accountant's words (dry-run plans).
+_OPERATIONS = {
+    "customer.nv": "customer",
+    "product.nv": "product",
+    "salesinvoice.nv": "sales invoice",
+    "matchcreditnote.nv": "match a credit note to its invoice",
+    "updatesalesinvoicestatus.nv": "change a sales invoice's status",
+    "dimensionitem.nv": "dimension item",
+    "workday.nv": "payroll workday (replace the day)",
+}
+
+
+def planned_request(resource: str, body: bytes | None, params: dict[str, str | None]) -> PlannedRequest:
+    """A write as a dry run shows it: the operation in words, the XML with attachments by name and size."""
+    what = _OPERATIONS.get(resource, resource)
+    method = params.get("method")
+    operation = {"add": f"create {what}", "edit": f"update {what}"}.get(method or "", what)
+    extra = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None and k != "method")
+    text = describe_body(body) if body is not None else ""
+    return PlannedRequest("netvisor", f"{operation} ({resource}{'; ' + extra if extra else ''})", text)
+
+
+def describe_body(body: bytes) -> str:
+    """The request body as text, each attachment's base64 data replaced by its size (plans stay readable)."""
+    from lxml import etree  # noqa: PLC0415 - only dry runs need it
+
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return body.decode("utf-8", errors="replace")
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() == "documentdata" and element.text:
+            size = len(element.text) * 3 // 4 - element.text.count("=")
+            element.text = f"[{size} bytes]"
+    return etree.tostring(root, encoding="unicode")
+
+
 def _batches(keys: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(keys), size):
         yield keys[start : start + size]
@@ -147,6 +186,14 @@ class NetvisorClient:
         #: A session given by the caller (tests); otherwise the company's shared keep-alive session.
         self._own_session = session
         self._retry = RetryPolicy.exponential(max_attempts, backoff_seconds, sleep)
+        #: Set on a dry run's copy (``planning``): writes are recorded there, never sent.
+        self._planner: WritePlanner | None = None
+
+    def planning(self, planner: WritePlanner) -> NetvisorClient:
+        """A copy of this client whose writes are recorded in ``planner`` instead of sent (reads go out)."""
+        planned = copy.copy(self)
+        planned._planner = planner
+        return planned
 
     def __repr__(self) -> str:  # never the keys
         c = self._credentials
@@ -219,6 +266,7 @@ class NetvisorClient:
                 may_have_arrived=not never,
                 resource=resource,
                 retryable=never or not write,
+                write=write,
             ) from None
         except requests.Timeout:
             raise NetvisorTimeoutError(
@@ -226,6 +274,7 @@ class NetvisorClient:
                 may_have_arrived=True,
                 resource=resource,
                 retryable=not write,
+                write=write,
             ) from None
         except requests.RequestException as error:
             raise NetvisorConnectionError(
@@ -233,6 +282,7 @@ class NetvisorClient:
                 may_have_arrived=True,
                 resource=resource,
                 retryable=not write,
+                write=write,
             ) from None
 
     @staticmethod
@@ -294,9 +344,15 @@ class NetvisorClient:
         return self._call("GET", resource, {k: v for k, v in params.items() if v is not None}, write=False)
 
     def _post(self, resource: str, body: bytes | None, **params: str | None) -> xmlparse.Element | None:
+        """Every write goes through here (a dry run's copy records it instead)."""
+        if self._planner is not None:
+            self._planner.record(planned_request(resource, body, params))
+            return None
         return self._call("POST", resource, {k: v for k, v in params.items() if v is not None}, body, write=True)
 
     def _inserted(self, root: xmlparse.Element | None, resource: str) -> int:
+        if self._planner is not None:
+            return self._planner.placeholder_key()
         key = xmlparse.inserted_key(root)
         if key is None:
             raise NetvisorHttpError(f"Netvisor {resource} accepted the data but returned no key", resource=resource)
@@ -317,11 +373,14 @@ class NetvisorClient:
 
     # ------------------------------------------------------------ customers
 
-    def add_customer(self, customer: CustomerInput) -> int:
-        return self._inserted(self._post("customer.nv", xmlbuild.build_customer(customer), method="add"), "customer.nv")
+    # Every write takes the request ``body`` a transfer already built (built once, sent as is); without
+    # it the body is built here from the model.
+    def add_customer(self, customer: CustomerInput, *, body: bytes | None = None) -> int:
+        body = body or xmlbuild.build_customer(customer)
+        return self._inserted(self._post("customer.nv", body, method="add"), "customer.nv")
 
-    def edit_customer(self, netvisor_key: int, customer: CustomerInput) -> None:
-        self._post("customer.nv", xmlbuild.build_customer(customer), method="edit", id=str(netvisor_key))
+    def edit_customer(self, netvisor_key: int, customer: CustomerInput, *, body: bytes | None = None) -> None:
+        self._post("customer.nv", body or xmlbuild.build_customer(customer), method="edit", id=str(netvisor_key))
 
     def list_customers(
         self, *, keyword: str | None = None, changed_since: datetime | None = None, codes: Sequence[str] = ()
@@ -353,11 +412,12 @@ class NetvisorClient:
 
     # ------------------------------------------------------------ products
 
-    def add_product(self, product: ProductInput) -> int:
-        return self._inserted(self._post("product.nv", xmlbuild.build_product(product), method="add"), "product.nv")
+    def add_product(self, product: ProductInput, *, body: bytes | None = None) -> int:
+        body = body or xmlbuild.build_product(product)
+        return self._inserted(self._post("product.nv", body, method="add"), "product.nv")
 
-    def edit_product(self, netvisor_key: int, product: ProductInput) -> None:
-        self._post("product.nv", xmlbuild.build_product(product), method="edit", id=str(netvisor_key))
+    def edit_product(self, netvisor_key: int, product: ProductInput, *, body: bytes | None = None) -> None:
+        self._post("product.nv", body or xmlbuild.build_product(product), method="edit", id=str(netvisor_key))
 
     def list_products(
         self, *, keyword: str | None = None, changed_since: datetime | None = None
@@ -382,13 +442,14 @@ class NetvisorClient:
 
     # ------------------------------------------------------------ sales invoices
 
-    def add_sales_invoice(self, invoice: SalesInvoiceInput) -> int:
-        body = xmlbuild.build_sales_invoice(invoice)
+    def add_sales_invoice(self, invoice: SalesInvoiceInput, *, body: bytes | None = None) -> int:
+        body = body or xmlbuild.build_sales_invoice(invoice)
         return self._inserted(self._post("salesinvoice.nv", body, method="add"), "salesinvoice.nv")
 
-    def edit_sales_invoice(self, netvisor_key: int, invoice: SalesInvoiceInput) -> None:
+    def edit_sales_invoice(self, netvisor_key: int, invoice: SalesInvoiceInput, *, body: bytes | None = None) -> None:
         """A full replacement: Netvisor keeps only what the edit sends."""
-        self._post("salesinvoice.nv", xmlbuild.build_sales_invoice(invoice), method="edit", id=str(netvisor_key))
+        body = body or xmlbuild.build_sales_invoice(invoice)
+        self._post("salesinvoice.nv", body, method="edit", id=str(netvisor_key))
 
     def list_sales_invoices(
         self,
@@ -478,8 +539,8 @@ class NetvisorClient:
     def list_dimensions(self, *, show_hidden: bool = True) -> list[Dimension]:
         return xmlparse.parse_dimension_list(self._get("dimensionlist.nv", showhidden="1" if show_hidden else None))
 
-    def add_dimension_item(self, item: DimensionItemInput) -> None:
-        self._post("dimensionitem.nv", xmlbuild.build_dimension_item(item), method="add")
+    def add_dimension_item(self, item: DimensionItemInput, *, body: bytes | None = None) -> None:
+        self._post("dimensionitem.nv", body or xmlbuild.build_dimension_item(item), method="add")
 
     def edit_dimension_item(self, item: DimensionItemInput) -> None:
         """Renames ``item.old_item`` to ``item.item`` (and updates the other given fields)."""
@@ -489,5 +550,5 @@ class NetvisorClient:
 
     # ------------------------------------------------------------ payroll
 
-    def import_workday(self, workday: WorkdayInput) -> None:
-        self._post("workday.nv", xmlbuild.build_workday(workday))
+    def import_workday(self, workday: WorkdayInput, *, body: bytes | None = None) -> None:
+        self._post("workday.nv", body or xmlbuild.build_workday(workday))

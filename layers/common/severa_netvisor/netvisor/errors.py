@@ -37,6 +37,7 @@ class NetvisorError(IntegrationError):
 
 class NetvisorAuthenticationError(NetvisorError):
     code = "AUTHENTICATION_FAILED"
+    stops_run = True
     action = (
         "Check customer_id, customer_key, partner_id, partner_key and organisation_id in the Netvisor "
         "secret. If they are right, the API identifiers may have been deactivated or the integration "
@@ -47,11 +48,14 @@ class NetvisorAuthenticationError(NetvisorError):
 
 class NetvisorInvalidDataError(NetvisorError):
     code = "INVALID_DATA"
+    #: Netvisor names the element it refused: the record's data (or the mapping) must change.
+    for_author = True
     action = "Correct the record named in Netvisor's message (or the mapping that produced it), then replay it."
 
 
 class NetvisorInvalidDataSizeError(NetvisorError):
     code = "INVALID_DATA_SIZE"
+    for_author = True
     action = "A value is too long or too large for Netvisor: shorten it in Severa or in the mapping, then replay."
 
 
@@ -73,6 +77,7 @@ class NetvisorPeriodLockError(NetvisorError):
 
 class NetvisorServiceAccessError(NetvisorError):
     code = "SERVICE_ACCESS_ERROR"
+    stops_run = True
     action = (
         "Netvisor refused access to this resource: enable the API and the resource under "
         "'Rights of interface resources' in Netvisor, and check that the integration user's role allows it."
@@ -82,12 +87,14 @@ class NetvisorServiceAccessError(NetvisorError):
 class NetvisorMaintenanceError(NetvisorError):
     code = "SYSTEM_MAINTENANCE"
     retryable = True
+    stops_run = True
     action = "Netvisor is in maintenance; the next scheduled run tries again. Nothing to fix."
 
 
 class NetvisorTechnicalError(NetvisorError):
     code = "TECHNICAL_ERROR"
     retryable = True
+    transient = True
     action = "Netvisor reported a technical error; the next run tries again. Report it to Netvisor if it repeats."
 
 
@@ -96,6 +103,7 @@ class NetvisorServerError(NetvisorError):
 
     code = "HTTP_5XX"
     retryable = True
+    transient = True
     action = "Netvisor answered with a server error; the next run tries again."
 
 
@@ -111,6 +119,7 @@ class NetvisorTimeoutError(NetvisorError):
 
     code = "TIMEOUT"
     retryable = True
+    transient = True
     action = (
         "Netvisor did not answer in time. For a write, check in Netvisor whether the record arrived "
         "before replaying it; reads are retried automatically."
@@ -124,10 +133,17 @@ class NetvisorTimeoutError(NetvisorError):
         resource: str = "",
         remote_text: str | None = None,
         retryable: bool | None = None,
+        write: bool = False,
     ):
         super().__init__(message, resource=resource, remote_text=remote_text, retryable=retryable)
         #: False only when the request provably never reached Netvisor.
         self.may_have_arrived = may_have_arrived
+        #: A write that may have been applied: looked up before it is ever sent again.
+        self.outcome_unknown = write and may_have_arrived
+        #: Never reached: the host is unreachable (DNS, refused, TLS), an outage rather than a blip.
+        if not may_have_arrived:
+            self.stops_run = True
+            self.transient = False
 
 
 class NetvisorConnectionError(NetvisorTimeoutError):

@@ -12,9 +12,10 @@ from severa_netvisor.mapping.loader import load_mapping
 from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.reconcile.netvisor_side import count_requests
 from severa_netvisor.reconcile.publish import Notifier, ReportStore
-from severa_netvisor.reconcile.registers import LedgerCreditMatches, LedgerFailures
+from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFailures
 from severa_netvisor.reconcile.runner import Reconciliation
 from severa_netvisor.reconcile.settings import ReconcileSettings
+from severa_netvisor.register import FailureRegister
 from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import StateStore
@@ -67,7 +68,7 @@ class ReconcileApp:
             netvisor=self.netvisor,
             mapping=self.mapping,
             state=self.state,
-            failures=LedgerFailures(self.state),
+            failures=RegisterFailures(FailureRegister(self.state.table_name, client=self.state.client)),
             credit_matches=LedgerCreditMatches(self.state),
             netvisor_requests=lambda: self._netvisor_requests[0],
             options=self.options.options(),

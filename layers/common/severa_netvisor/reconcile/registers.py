@@ -1,9 +1,8 @@
 """Where the reconciliation reads open failures and credit notes waiting for their invoice.
 
-Both are read through small protocols so the register of open failures can replace today's reading
-of the ledger without touching the reconciliation: ``LedgerFailures`` and ``LedgerCreditMatches``
-read what ``state.py`` holds now (ledger entries with status ``failed`` and their ``last_error``;
-``ledger#severa#invoice-credit-match`` entries whose write-back is pending).
+Both are read through small protocols: ``RegisterFailures`` reads the register of open failures
+(``severa_netvisor.register``), ``LedgerCreditMatches`` the credit notes the invoices transfer keeps
+waiting beside its ledger until both invoices are sent in Netvisor (``transfers.credit_notes``).
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from severa_netvisor.register import FailureRegister as Register
 from severa_netvisor.state import LedgerStatus, StateStore
-from severa_netvisor.transfers.invoices import CREDIT_MATCH_TYPE
+from severa_netvisor.transfers.credit_notes import MATCH_TYPE
 
 #: The record types whose failures matter to the books: invoices, their customers, payments, credit losses.
 BOOK_RECORD_TYPES: tuple[tuple[str, str], ...] = (
@@ -23,8 +23,10 @@ BOOK_RECORD_TYPES: tuple[tuple[str, str], ...] = (
     ("netvisor", "payment"),
     ("netvisor", "creditloss"),
 )
-#: The engine stores "<step>: <ErrorClass>: <message>"; a person reads only the message.
-_ENGINE_PREFIX = re.compile(r"^[a-z_]+: [A-Z][A-Za-z0-9]*: ")
+#: The transfers whose register holds those record types.
+BOOK_TRANSFERS = ("invoices", "customers", "payments")
+#: Older messages carried "<step>: <ErrorClass>: <message>"; a person reads only the message.
+_ENGINE_PREFIX = re.compile(r"^[a-z_-]+: [A-Z][A-Za-z0-9]*: ")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class OpenFailure:
 
 @dataclass(frozen=True)
 class WaitingCreditMatch:
-    """A credit note in Netvisor whose original invoice was not there yet when it was sent."""
+    """A credit note in Netvisor not yet matched to the invoice it credits (the invoice is not there,
+    or the two are not both sent in Netvisor yet)."""
 
     original_guid: str
     credit_note_key: str
@@ -61,38 +64,36 @@ def readable_reason(text: str | None) -> str:
     return _ENGINE_PREFIX.sub("", text, count=1)
 
 
-class LedgerFailures:
-    """Open failures as the ledger holds them today: entries with status ``failed``, and ``pending``
-    entries whose last attempt failed (the engine keeps a refused create pending)."""
+class RegisterFailures:
+    """Open failures from the register of open failures, for the record types the books care about."""
 
-    def __init__(self, state: StateStore):
-        self._state = state
+    def __init__(self, register: Register, transfers: Sequence[str] = BOOK_TRANSFERS):
+        self._register = register
+        self._transfers = transfers
 
     def open_failures(self, record_types: Sequence[tuple[str, str]]) -> Iterator[OpenFailure]:
-        for system, record_type in record_types:
-            for status in (LedgerStatus.FAILED, LedgerStatus.PENDING):
-                yield from self._failures(system, record_type, status)
-
-    def _failures(self, system: str, record_type: str, status: LedgerStatus) -> Iterator[OpenFailure]:
-        for entry in self._state.iter_ledger(system, record_type, status=status):
-            if status is LedgerStatus.FAILED or entry.last_error:
-                yield OpenFailure(
-                    system=system,
-                    record_type=record_type,
-                    record_id=entry.ref.id,
-                    reason=readable_reason(entry.last_error),
-                    retryable=entry.last_error_retryable,
-                    attempts=entry.attempts,
-                )
+        wanted = set(record_types)
+        for transfer in self._transfers:
+            for failure in self._register.failures(transfer):
+                if (failure.ref.system, failure.ref.type) in wanted:
+                    yield OpenFailure(
+                        system=failure.ref.system,
+                        record_type=failure.ref.type,
+                        record_id=failure.ref.id,
+                        reason=readable_reason(failure.reason),
+                        retryable=failure.retryable,
+                        attempts=failure.attempts,
+                    )
 
 
 class LedgerCreditMatches:
-    """Credit-note matches still owed: ``invoice-credit-match`` entries with the write-back pending."""
+    """Credit notes waiting to be matched: open ``invoice-credit-match`` entries beside the ledger."""
 
     def __init__(self, state: StateStore):
         self._state = state
 
     def waiting_credit_matches(self) -> Iterator[WaitingCreditMatch]:
-        for entry in self._state.iter_ledger("severa", CREDIT_MATCH_TYPE, status=LedgerStatus.DONE):
-            if entry.writeback_pending and entry.target_key:
-                yield WaitingCreditMatch(original_guid=entry.ref.id, credit_note_key=entry.target_key)
+        for entry in self._state.entries_of("severa", MATCH_TYPE):
+            if entry.status is LedgerStatus.PENDING and entry.target_key:
+                original = entry.summary.get("original_guid", "")
+                yield WaitingCreditMatch(original_guid=original, credit_note_key=entry.target_key)

@@ -130,6 +130,7 @@ class Reconciliation:
         self.severa_side = SeveraSide(severa, mapping, window_days=self.options.window_days)
         self.netvisor_side = NetvisorSide(netvisor)
         self._reverse: dict[str, str] | None = None
+        self._refused: dict[str, OpenFailure] = {}
         self._lookups = 0
 
     # -- the run ----------------------------------------------------------------------------------
@@ -156,6 +157,9 @@ class Reconciliation:
     def _reconcile(self, period: Period) -> Report:
         books = _Books(read_status_book(self.severa, self.mapping))
         self._check_quota(period)
+        open_failures = list(self.failures.open_failures(BOOK_RECORD_TYPES))
+        # An invoice whose failure is open was refused: the register says why (the ledger does not).
+        self._refused = {f.record_id: f for f in open_failures if (f.system, f.record_type) == ("severa", "invoice")}
         batch: list[SeveraInvoice] = []
         for invoice in self.severa_side.invoices(period):
             batch.append(severa_facts(invoice, books.statuses, self.mapping))
@@ -175,7 +179,7 @@ class Reconciliation:
         customers = self._customers(outcome, pairing)
         register_checks.check_failures(
             outcome,
-            self.failures.open_failures(BOOK_RECORD_TYPES),
+            open_failures,
             listed=listed,
             label=lambda failure: self._failure_label(failure, books, customers),
         )
@@ -208,9 +212,16 @@ class Reconciliation:
         entries = self.state.get_ledger(invoice_ref(f.guid) for f in facts)
         for fact in facts:
             books.severa[fact.guid] = fact
-            ledger = _ledger_facts(entries.get(invoice_ref(fact.guid)))
+            ledger = self.facts_of(fact.guid, entries.get(invoice_ref(fact.guid)))
             if ledger is not None:
                 books.ledger[fact.guid] = ledger
+
+    def facts_of(self, guid: str, entry: LedgerEntry | None) -> LedgerFacts | None:
+        """The ledger's facts of an invoice; one whose failure is open counts as refused, with its reason."""
+        failure = self._refused.get(guid)
+        if failure is None or (entry is not None and entry.status is LedgerStatus.DONE):
+            return _ledger_facts(entry)
+        return LedgerFacts(status=LedgerStatus.FAILED.value, target_key=None, last_error=failure.reason)
 
     def severa_guid_of(self, netvisor_key: int) -> str | None:
         if self._reverse is None:
@@ -373,4 +384,4 @@ class _RunLookups:
         return self.run.read_outside(self.books, guid)
 
     def ledger_outside(self, guid: str) -> LedgerFacts | None:
-        return _ledger_facts(self.run.state.get_ledger([invoice_ref(guid)]).get(invoice_ref(guid)))
+        return self.run.facts_of(guid, self.run.state.get_ledger([invoice_ref(guid)]).get(invoice_ref(guid)))

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from zeep.wsdl import Document
 
 from severa_netvisor.answers import MEGABYTE, AnswerRefused, iter_body
 from severa_netvisor.credentials import SeveraCredentials
+from severa_netvisor.dryrun import PlannedRequest, WritePlanner
 from severa_netvisor.observability import logger
 from severa_netvisor.retry import FailureKinds, RetryPolicy, call_with_retries, connection_never_made
 from severa_netvisor.scrub import scrub
@@ -125,6 +127,20 @@ def _zeep_settings(*, raw_response: bool = False) -> ZeepSettings:
     return ZeepSettings(strict=True, xml_huge_tree=True, raw_response=raw_response)
 
 
+#: Severa's write operations, in an accountant's words (dry-run plans).
+_OPERATIONS = {
+    "SetInvoiceStatus": "set the invoice's status",
+    "SetInvoicePaymentDate": "set the invoice's payment date",
+    "AddNewInvoiceLogEntry": "add a line to the invoice's log",
+}
+
+
+def planned_request(operation: str, params: dict[str, Any]) -> PlannedRequest:
+    shown = {k: v for k, v in params.items() if v is not None and k not in ("source", "ignoreDuplicates")}
+    body = "; ".join(f"{k}: {v.isoformat() if isinstance(v, datetime | date) else v}" for k, v in shown.items())
+    return PlannedRequest("severa", f"{_OPERATIONS.get(operation, operation)} ({operation})", body)
+
+
 def _utc(moment: datetime) -> datetime:
     """Severa compares date-times in UTC (API.md §3); a naive value is taken as UTC already."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -169,6 +185,14 @@ class SeveraClient:
         self._services: dict[str, ServiceProxy] = {}
         #: Calls made by this client (each one counts against Severa's daily quota).
         self.calls = 0
+        #: Set on a dry run's copy (``planning``): writes are recorded there, never sent.
+        self._planner: WritePlanner | None = None
+
+    def planning(self, planner: WritePlanner) -> SeveraClient:
+        """A copy of this client whose writes are recorded in ``planner`` instead of sent (reads go out)."""
+        planned = copy.copy(self)
+        planned._planner = planner
+        return planned
 
     def __repr__(self) -> str:
         return f"SeveraClient(endpoint={self._credentials.endpoint!r})"
@@ -465,6 +489,9 @@ class SeveraClient:
 
     def _call(self, interface: str, operation: str, *, write: bool = False, **params: Any) -> etree._Element | None:
         """One call whose answer is read whole (single records, files, writes): its result element."""
+        if write and self._planner is not None:  # every write goes through here; a dry run records it
+            self._planner.record(planned_request(operation, params))
+            return None
         huge_text = operation in FILE_OPERATIONS
         try:
             return self._retrying(

@@ -16,8 +16,6 @@ class SeveraError(IntegrationError):
     system = "severa"
     #: The Severa fault type (e.g. ``NotFoundException``), or None for transport failures.
     fault_type: str | None = None
-    #: True when no further call can succeed in this run (the engine checkpoints and stops).
-    stops_run: bool = False
     action: str = "See the message; contact Visma Severa support if it persists."
 
     def __init__(
@@ -70,6 +68,7 @@ class SeveraGeneralFailureError(SeveraError):
 
     fault_type = "GeneralFailureException"
     retryable = True
+    transient = True
     action = "Severa reported an internal failure: run again later; contact Visma Severa support if it persists."
 
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from severa_netvisor.engine import PlannedWrite, SourceRecord, TransferBase
-from severa_netvisor.errors import ConfigurationError, IntegrationError
+from severa_netvisor.engine import PlannedWrite, RunBase, RunContext, SourceRecord, content_hash
+from severa_netvisor.errors import ConfigurationError, RecordError
 from severa_netvisor.mapping.config import DimensionMapping
 from severa_netvisor.mapping.dimensions import (
     DimensionItemPlan,
@@ -33,15 +33,12 @@ from severa_netvisor.mapping.dimensions import (
     parse_item_key,
 )
 from severa_netvisor.netvisor.models import Dimension
-from severa_netvisor.netvisor.xmlbuild import build_dimension_item
-from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import BusinessUnit, Case
 from severa_netvisor.state import Cursor, SourceRef
-from severa_netvisor.transfers.context import TransferContext
-from severa_netvisor.transfers.products import Clients
+from severa_netvisor.transfers.context import Clients, TransferContext
 
-__all__ = ["BUSINESS_UNIT_REF", "CASE_REF", "COST_CENTRE_REF", "DimensionsTransfer", "build_transfer"]
+__all__ = ["BUSINESS_UNIT_REF", "CASE_REF", "COST_CENTRE_REF", "DimensionsRun", "DimensionsTransfer", "build_transfer"]
 
 CASE_REF = "case"
 BUSINESS_UNIT_REF = "businessunit"
@@ -92,15 +89,24 @@ def _changed_at(insert: datetime, updated: datetime | None) -> datetime:
     return updated if updated is not None and updated > insert else insert
 
 
-class DimensionConflict(IntegrationError):
+class DimensionConflict(RecordError):
     """Netvisor holds an item that stands in the way of a rename: which one is meant is not guessed."""
 
     system = "netvisor"
-    retryable = False
 
 
-class DimensionsTransfer(TransferBase[DimensionItemPlan]):
+class DimensionsTransfer:
     name = "dimensions"
+
+    def __init__(self, context: TransferContext, *, page_size: int = PAGE_SIZE):
+        self.context = context
+        self.page_size = page_size
+
+    def start(self, run: RunContext) -> DimensionsRun:
+        return DimensionsRun(self.context.for_run(run.planner), page_size=self.page_size)
+
+
+class DimensionsRun(RunBase[DimensionItemPlan]):
     matches_existing = True
 
     def __init__(self, clients: Clients, *, page_size: int = PAGE_SIZE):
@@ -113,8 +119,6 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
-        with self._lock:
-            self._known = None  # a warm Lambda reuses the transfer: Netvisor may have changed between runs
         asked = since.changed_at if since is not None else EPOCH
         mapping = self._mapping
         severa = self._clients.severa
@@ -126,16 +130,7 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
             if mapping.cost_centre is not None:
                 records.extend(self._cost_centre_records(cases))
         if mapping.business_unit is not None:
-            units = severa.business_units_changed_since(asked)
-            records.extend(
-                SourceRecord(
-                    SourceRef("severa", BUSINESS_UNIT_REF, unit.guid),
-                    _changed_at(unit.insert_ts, unit.updated_ts),
-                    unit,
-                )
-                for unit in units
-                if unit.guid
-            )
+            records.extend(self._unit_records(severa.business_units_changed_since(asked)))
         if not records:
             return
         self._check_headers()  # before anything is written: a missing header stops the run here
@@ -146,10 +141,40 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
     @staticmethod
     def _case_records(cases: Sequence[Case]) -> list[SourceRecord]:
         return [
-            SourceRecord(SourceRef("severa", CASE_REF, case.guid), _changed_at(case.insert_ts, case.updated_ts), case)
+            SourceRecord(
+                SourceRef("severa", CASE_REF, case.guid),
+                _changed_at(case.insert_ts, case.updated_ts),
+                case,
+                label=f"project {case.case_number or ''} {case.name or ''}".replace("  ", " ").strip(),
+            )
             for case in cases
             if case.guid
         ]
+
+    @staticmethod
+    def _unit_records(units: Sequence[BusinessUnit]) -> list[SourceRecord]:
+        return [
+            SourceRecord(
+                SourceRef("severa", BUSINESS_UNIT_REF, unit.guid),
+                _changed_at(unit.insert_ts, unit.updated_ts),
+                unit,
+                label=f"business unit {unit.name or unit.guid}",
+            )
+            for unit in units
+            if unit.guid
+        ]
+
+    def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
+        severa = self._clients.severa
+        records: list[SourceRecord]
+        if ref.type == CASE_REF:
+            case = severa.case(ref.id)
+            records = self._case_records([case]) if case is not None else []
+        elif ref.type == BUSINESS_UNIT_REF:
+            records = self._unit_records(severa.business_units_changed_since(EPOCH))
+        else:  # Severa has no cost-centre read: the cases that carry it tell
+            records = self._cost_centre_records(severa.cases_changed_since(EPOCH, options=CASES_INCLUDE_INACTIVE))
+        return next((r for r in records if r.ref == ref), None)
 
     @staticmethod
     def _cost_centre_records(cases: Sequence[Case]) -> list[SourceRecord]:
@@ -162,7 +187,9 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
             if guid not in latest or changed > latest[guid][0]:
                 latest[guid] = (changed, SeveraCostCentre(guid, number))
         return [
-            SourceRecord(SourceRef("severa", COST_CENTRE_REF, guid), changed, centre)
+            SourceRecord(
+                SourceRef("severa", COST_CENTRE_REF, guid), changed, centre, label=f"cost centre {centre.number}"
+            )
             for guid, (changed, centre) in latest.items()
         ]
 
@@ -190,9 +217,9 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
             plan = cost_centre_item(self._mapping, data)
         else:
             raise TypeError(f"{record.ref}: unexpected record {type(data).__name__}")
-        preview = build_dimension_item(plan.as_input()).decode("utf-8")
         summary = {"dimension": plan.dimension_name, "item": plan.item, "hidden": str(plan.hidden).lower()}
-        return PlannedWrite(record, plan, preview, summary)
+        # Whether it is an add or a rename is known only when written: the body is built then, once.
+        return PlannedWrite(record, plan, summary, content_hash(plan.dimension_name, plan.item, summary["hidden"]))
 
     # -- Netvisor ---------------------------------------------------------------------------------
     def lookup_existing(self, planned: PlannedWrite[DimensionItemPlan]) -> str | None:
@@ -215,7 +242,7 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
                 old_item = None  # renamed or removed by hand in Netvisor: make the item again
         if old_item is not None and old_item != plan.item and now_hidden is not None:
             raise DimensionConflict(
-                f"{planned.record.ref}: cannot rename the item '{old_item}' to '{plan.item}' under dimension "
+                f"{planned.record.name}: cannot rename the item '{old_item}' to '{plan.item}' under dimension "
                 f"'{plan.dimension_name}': Netvisor already has an item '{plan.item}'. Merge or rename them in "
                 f"Netvisor, or rename the record in Severa."
             )
@@ -239,5 +266,5 @@ class DimensionsTransfer(TransferBase[DimensionItemPlan]):
             return self._known
 
 
-def build_transfer(settings: Settings) -> DimensionsTransfer:
-    return DimensionsTransfer(TransferContext.from_settings(settings))
+def build_transfer(context: TransferContext) -> DimensionsTransfer:
+    return DimensionsTransfer(context)

@@ -1,37 +1,44 @@
 """The invoices transfer: Severa sales invoices and credit notes to Netvisor, each exactly once.
 
-- **Pick-up**: invoices in the operator's "ready to transfer" status (per configured business unit),
-  plus, when ``invoices.sent_since`` is set, every invoice in a sent status dated since then. The
-  status is the work queue: every run reads the whole ready list (one call per business unit) and the
-  ledger skips what is done. Severa keeps no change time on an invoice, so a record's position is its
-  ``EntryDate``, except that an invoice changed since its failure was reported counts as changed now
-  (a fingerprint of the reported content is kept in the ledger), so a fixed invoice is sent on the
-  next run and an unchanged one is not reported again.
-- **prepare** maps and validates (``mapping.invoices``) without I/O; the customer's Netvisor key comes
-  from a batch read of the customers ledger made while fetching, a missing one is resolved by the writer.
-- **write** (the single Netvisor channel): ensure the customer (the customers transfer, for that one
-  account), attach the Severa PDF, create the invoice, and match a credit note to its invoice once
-  both are in Netvisor. A number Netvisor already holds (DUPLICATE_DATA) is looked up and adopted
-  when its total agrees.
-- **lookup_existing** (an earlier create's outcome is unknown): find the invoice in Netvisor by number
-  and adopt it when its total agrees.
-- **after_write / after_failure**: Severa invoice log entry and status.
+- **Pick-up** (``invoice_pickup``): the operator's "ready to transfer" status is the work queue; every
+  run reads all of it. An invoice's position is its entry date (Severa keeps no change time on it).
+  An invoice whose failure is open and which has not changed since is not tried again (the engine's
+  register); a fixed one is.
+- **Customer first**: each invoice names its customer as a requirement; the engine brings an account
+  Netvisor does not have yet over through the customers transfer, with the same exactly-once path as
+  a scheduled customers run, before the invoice is written.
+- **prepare** maps and validates (``mapping.invoices``) without I/O; the request body is built once,
+  there, when the customer's Netvisor key is known (else once, when written). Its identity (the
+  content hash) comes from the mapped invoice, not from bytes carrying keys or the PDF.
+- **preload** reads the Severa PDFs of a page ahead, off the Netvisor writer thread.
+- **write** (the single Netvisor channel): create (or, when updates are allowed, edit) with the PDF
+  attached. A number Netvisor already holds (DUPLICATE_DATA, or an earlier create's answer was lost)
+  is adopted only when number, customer, date, total and reference all agree; otherwise it is a
+  conflict a person resolves.
+- **Credit notes** are matched to their invoices once both are sent in Netvisor (``credit_notes``).
+- **after_write / after_failure**: Severa's invoice log and status. The log is for the invoice's
+  author: it gets the transfer and the failures they can fix, never outages or configuration.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import threading
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
 
-from severa_netvisor.engine import PlannedWrite, Skip, SourceRecord, StopRun, TransferBase
-from severa_netvisor.errors import ConfigurationError, IntegrationError
+from severa_netvisor.engine import (
+    PlannedWrite,
+    Requirement,
+    RunBase,
+    RunContext,
+    Skip,
+    SourceRecord,
+    content_hash,
+)
+from severa_netvisor.errors import RecordError
 from severa_netvisor.failures import FailedRecord
 from severa_netvisor.mapping.invoices import (
     CUSTOMER_PLACEHOLDER_PREFIX,
@@ -42,526 +49,347 @@ from severa_netvisor.mapping.invoices import (
     pdf_attachment,
 )
 from severa_netvisor.netvisor import xmlbuild
-from severa_netvisor.netvisor.client import NetvisorClient
-from severa_netvisor.netvisor.errors import (
-    NetvisorAuthenticationError,
-    NetvisorDuplicateDataError,
-    NetvisorMaintenanceError,
-    NetvisorServiceAccessError,
-)
-from severa_netvisor.netvisor.models import SalesInvoiceInput
+from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
+from severa_netvisor.netvisor.models import SalesInvoiceInput, SalesInvoiceSummary
 from severa_netvisor.observability import logger
-from severa_netvisor.settings import Settings
-from severa_netvisor.severa.client import EPOCH, SeveraClient
-from severa_netvisor.severa.models import Invoice, InvoiceStatus
-from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateError, StateStore
-from severa_netvisor.transfers.context import TransferContext
-from severa_netvisor.transfers.customers import CustomersTransfer, account_ref
+from severa_netvisor.severa.models import Invoice
+from severa_netvisor.state import Cursor, LedgerEntry, SourceRef
+from severa_netvisor.transfers.context import Clients, TransferContext
+from severa_netvisor.transfers.credit_notes import (
+    MATCH_TYPE,
+    CreditMatch,
+    make_match,
+    note_waiting,
+    prepare_match,
+    waiting_matches,
+)
+from severa_netvisor.transfers.customers import account_ref
+from severa_netvisor.transfers.invoice_pickup import Pickup, check_pickup, read_invoices
+
+__all__ = [
+    "AmbiguousInvoiceError",
+    "InvoicePayload",
+    "InvoiceValidationError",
+    "InvoicesRun",
+    "InvoicesTransfer",
+    "build_transfer",
+    "invoice_ref",
+]
 
 PAGE_SIZE = 100
 #: Concurrent Severa PDF reads while a page is read ahead (Severa has no one-at-a-time rule).
 PDF_READERS = 4
 LOG_CONTEXT = "Netvisor"
-#: The customers transfer's ledger type (``account_ref``), read here for customers' Netvisor keys.
-ACCOUNT_TYPE = "account"
-#: A credit note created in Netvisor whose original invoice was not there yet: keyed by the original.
-CREDIT_MATCH_TYPE = "invoice-credit-match"
-#: The fingerprint of an invoice whose failure (validation or drift) was last reported, keyed by its GUID.
-REPORTED_TYPE = "invoice-reported"
-#: Netvisor errors after which no further write can succeed in this run.
-_STOPPING_ERRORS = (NetvisorAuthenticationError, NetvisorMaintenanceError, NetvisorServiceAccessError)
-
-
-class CustomerResolver(Protocol):
-    def ensure_customer(self, account_guid: str, *, run_id: str) -> str: ...
 
 
 def invoice_ref(guid: str) -> SourceRef:
     return SourceRef("severa", "invoice", guid)
 
 
-def credit_match_ref(original_guid: str) -> SourceRef:
-    return SourceRef("severa", CREDIT_MATCH_TYPE, original_guid)
+def invoice_label(invoice: Invoice) -> str:
+    kind = "credit note" if invoice.is_credit_note else "invoice"
+    number = invoice.number if invoice.number is not None else "(no number)"
+    customer = (invoice.account_name or "").strip()
+    return f"{kind} {number}" + (f" ({customer})" if customer else "")
 
 
-def reported_ref(guid: str) -> SourceRef:
-    return SourceRef("severa", REPORTED_TYPE, guid)
+class AmbiguousInvoiceError(RecordError):
+    """Netvisor already holds an invoice under this number that is not this one."""
 
-
-class AmbiguousInvoiceError(IntegrationError):
     system = "netvisor"
-
-
-@dataclass(frozen=True)
-class _Known:
-    status: LedgerStatus | None
-    #: Fingerprint of the invoice when its last failure was reported, and the failed step.
-    reported: str | None
-    step: str | None
-    version: int
-
-
-class CustomerNotTransferred(IntegrationError):
-    """The invoice's customer is known bad in the customers ledger: fix the account, not the invoice."""
-
-    system = "severa"
-    retryable = False
+    action = (
+        "Check the invoice with this number in Netvisor: if it is this invoice, correct it there so that "
+        "customer, date, total and reference agree, then replay; if it is another, renumber one of them."
+    )
 
 
 @dataclass(frozen=True)
 class InvoicePayload:
     mapped: MappedInvoice
     guid: str
+    #: The customer's number (Netvisor's customer code): how an invoice already there is recognised.
+    customer_number: str = ""
 
 
-class InvoicesTransfer(TransferBase[InvoicePayload]):
+class InvoicesTransfer:
     name = "invoices"
-    writes_back = True
-    matches_existing = False  # a number clash is caught by Netvisor itself (DUPLICATE_DATA) and resolved
+    #: An invoice's customer must be in Netvisor first: the engine brings it over with this transfer.
+    needs = ("customers",)
 
-    def __init__(
-        self,
-        context: TransferContext,
-        state: StateStore,
-        *,
-        customers: CustomerResolver | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ):
+    def __init__(self, context: TransferContext):
         self.context = context
-        self.mapping = context.mapping
-        self.state = state
+
+    def start(self, run: RunContext) -> InvoicesRun:
+        return InvoicesRun(run, self.context.for_run(run.planner))
+
+
+class InvoicesRun(RunBase[Any]):
+    writes_back = True
+
+    def __init__(self, run: RunContext, clients: Clients):
+        self.run = run
+        self.clients = clients
+        self.mapping = clients.mapping
         self.allows_update = self.mapping.allow_updates.invoices
-        self.run_id = f"invoices-{uuid.uuid4()}"
-        self._customers = customers
-        self._now = now
         self._lock = threading.Lock()
-        #: Netvisor customer keys known from the customers ledger (filled while fetching).
-        self._customer_keys: dict[str, str] = {}
-        #: Accounts the customers ledger knows as failed: account GUID -> the failure's text.
-        self._failed_customers: dict[str, str] = {}
-        #: The customers ledger's state per account, part of each invoice's fingerprint: an invoice
-        #: refused because of its customer is tried again once the customer's entry changes.
-        self._customer_states: dict[str, str] = {}
-        #: Severa invoice GUID -> Netvisor key, for invoices this process wrote or adopted.
-        self._written: dict[str, str] = {}
-        #: Credit notes waiting for their original: original GUID -> credit note Netvisor key.
-        self._waiting_credits: dict[str, str] = {}
-        #: Per invoice GUID: its ledger status and last reported failure (read while fetching).
-        self._known: dict[str, _Known] = {}
-        self._fingerprints: dict[str, str] = {}
-        #: Severa PDFs read ahead, a page at a time, so the Netvisor writer never waits on Severa.
+        self._pickup: Pickup | None = None
+        #: Severa PDFs read ahead a page at a time (``preload``), taken by ``write``.
         self._pdfs: dict[str, bytes | None] = {}
-        self._mapping_json = self.mapping.model_dump_json()
-        self._retry_reported = False
-
-    # Clients are built on first use (a cold start with a bad event reads no secret).
-    @property
-    def severa(self) -> SeveraClient:
-        return self.context.severa
-
-    @property
-    def netvisor(self) -> NetvisorClient:
-        return self.context.netvisor
-
-    @property
-    def customers(self) -> CustomerResolver:
-        if self._customers is None:
-            # The customers transfer's own path: ledger first, else that one account is transferred now.
-            self._customers = CustomersTransfer(self.context, self.state)
-        return self._customers
+        #: Severa invoice GUID -> Netvisor key, for invoices this run wrote or adopted.
+        self._written: dict[str, str] = {}
 
     # -- reading ----------------------------------------------------------------------------------
-    def _unit_guids(self) -> list[str]:
-        wanted = self.mapping.invoices.business_units
-        if not wanted:
-            return [""]
-        units = {u.name: u.guid for u in self.severa.business_units_changed_since(EPOCH) if u.name and u.guid}
-        missing = [name for name in wanted if name not in units]
-        if missing:
-            raise ConfigurationError(
-                "invoices.business_units names units Severa does not have: "
-                + ", ".join(missing)
-                + ". Correct the mapping (names as spelled in Severa)."
-            )
-        return [units[name] for name in wanted]
-
-    def _checked_statuses(self) -> list[InvoiceStatus]:
-        """Severa's invoice statuses, after checking the mapping names only statuses that exist.
-
-        Severa answers a status read for an unknown name with nothing at all, so a misspelt
-        "ready to transfer" status would otherwise transfer nothing, silently, forever.
-        """
-        statuses = self.severa.invoice_statuses()
-        known = {s.name for s in statuses if s.name}
-        configured = self.mapping.invoice_statuses
-        named = {
-            "invoice_statuses.ready_to_transfer": configured.ready_to_transfer,
-            "invoice_statuses.transferred": configured.transferred,
-            "invoice_statuses.error": configured.error,
-        }
-        missing = [f"{key} '{name}'" for key, name in named.items() if name and name not in known]
-        if missing:
-            raise ConfigurationError(
-                "The mapping names invoice statuses Severa does not have: " + ", ".join(missing)
-                + ". Severa's statuses: " + ", ".join(f"'{name}'" for name in sorted(known))
-                + ". Correct the names in the mapping (spelled exactly as in Severa)."
-            )
-        return statuses
-
-    def _read_invoices(self) -> list[Invoice]:
-        ready = self.mapping.invoice_statuses.ready_to_transfer
-        statuses = self._checked_statuses()
-        found: dict[str, Invoice] = {}
-        units = self._unit_guids()
-        for unit in units:
-            for invoice in self.severa.invoices_by_status(ready, unit):
-                if invoice.guid:
-                    found[invoice.guid] = invoice
-        since = self.mapping.invoices.sent_since
-        if since is not None:
-            sent = {s.name for s in statuses if s.is_sent and s.name}
-            start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-            for unit in units:
-                for invoice in self.severa.invoices_by_date(start, self._now(), unit):
-                    if invoice.guid and invoice.invoice_status in sent:
-                        found.setdefault(invoice.guid, invoice)
-        return list(found.values())
-
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
         # The ready status is the work queue: read all of it (``since`` cannot narrow a status read).
-        self._retry_reported = full_resync  # a full resync tries known failures again
-        invoices = self._read_invoices()
-        self._prefetch(invoices)
-        now = self._now()
-        records = []
-        for invoice in invoices:
-            guid = invoice.guid or ""
-            changed_at = invoice.entry_date
-            with self._lock:
-                known = self._known.get(guid)
-                fingerprint = self._fingerprints[guid] = self._fingerprint(invoice)
-            if known is not None and known.status is LedgerStatus.FAILED and known.reported not in (None, fingerprint):
-                # Severa keeps no change time: an invoice fixed since its failure was reported counts as
-                # changed now, so the engine takes it again instead of skipping a known failure.
-                changed_at = now
-            records.append(SourceRecord(invoice_ref(guid), changed_at, invoice))
+        severa = self.clients.severa
+        pickup = self._pickup = check_pickup(severa, self.mapping)
+        # Credit notes waiting for a match, as they are before this run writes anything: the ones this
+        # run creates wait for the next run (their invoices must be sent in Netvisor first anyway).
+        matches = waiting_matches(self.run, {}, self.run.now())
+        records = [self._record(i) for i in read_invoices(severa, self.mapping, pickup, self.run.now())]
         records.sort(key=lambda r: (r.changed_at, r.ref.id))
+        records += matches
         for start in range(0, len(records), PAGE_SIZE):
-            page = records[start : start + PAGE_SIZE]
-            # The engine reads the next page in a thread while this one is written, so these Severa
-            # reads overlap with the Netvisor writes instead of adding to them.
-            self._read_pdfs(page)
-            yield page
+            yield records[start : start + PAGE_SIZE]
 
-    def _will_send(self, guid: str) -> bool:
-        """Whether the run will likely send this invoice (so its PDF is worth reading ahead)."""
-        if guid in self._pdfs:
-            return False
-        known = self._known.get(guid)
-        if known is None:
-            return True
-        unchanged_failure = known.status is LedgerStatus.FAILED and known.reported == self._fingerprints.get(guid)
-        return known.status is not LedgerStatus.DONE and not unchanged_failure
+    @staticmethod
+    def _record(invoice: Invoice) -> SourceRecord:
+        return SourceRecord(invoice_ref(invoice.guid or ""), invoice.entry_date, invoice, label=invoice_label(invoice))
 
-    def _read_pdfs(self, page: Sequence[SourceRecord]) -> None:
-        if not self.mapping.invoices.attach_pdf:
-            return
-        with self._lock:
-            wanted = [r.ref.id for r in page if self._will_send(r.ref.id)]
-        if not wanted:
-            return
-        with ThreadPoolExecutor(max_workers=PDF_READERS, thread_name_prefix="severa-pdf") as pool:
-            pdfs = dict(zip(wanted, pool.map(self.severa.invoice_pdf, wanted), strict=True))
-        with self._lock:
-            self._pdfs.update(pdfs)
+    def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
+        if ref.type == MATCH_TYPE:
+            found = waiting_matches(self.run, {}, self.run.now())
+            return next((r for r in found if r.ref == ref), None)
+        if self._pickup is None:
+            self._pickup = check_pickup(self.clients.severa, self.mapping)
+        invoice = self.clients.severa.invoice(ref.id)
+        return None if invoice is None or not invoice.guid else self._record(invoice)
 
-    def _fingerprint(self, invoice: Invoice) -> str:
-        """The invoice as read plus the mapping: equal fingerprints fail equally."""
-        # Only a known-bad customer counts: once it is fixed the invoice's fingerprint changes and the
-        # invoice is tried again; a customer created meanwhile must not re-report an invalid invoice.
-        account = invoice.account_guid or ""
-        customer_state = self._customer_states.get(account, "") if account in self._failed_customers else ""
-        text = invoice.model_dump_json(exclude={"invoice_status"}) + self._mapping_json + customer_state
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def _prefetch(self, invoices: Sequence[Invoice]) -> None:
-        """Batch reads of the ledger: customers' Netvisor keys, waiting credit-note matches, and each
-        invoice's own entry with the fingerprint of its last reported failure."""
-        guids = [i.guid for i in invoices if i.guid]
-        accounts = {i.account_guid for i in invoices if i.account_guid}
-        refs = [account_ref(a) for a in accounts]
-        for guid in guids:
-            refs += [invoice_ref(guid), credit_match_ref(guid), reported_ref(guid)]
-        entries = self.state.get_ledger(refs)
-        with self._lock:
-            for guid in guids:
-                own, reported = entries.get(invoice_ref(guid)), entries.get(reported_ref(guid))
-                self._known[guid] = _Known(
-                    own.status if own else None,
-                    reported.content_hash if reported else None,
-                    reported.summary.get("step") if reported else None,
-                    reported.version if reported else 0,
-                )
-            for ref, entry in entries.items():
-                if ref.type == ACCOUNT_TYPE:
-                    self._customer_states[ref.id] = f"{entry.status}:{entry.version}"
-                    # Only a failure the account itself must fix; a passing one (Netvisor down) is retried.
-                    if entry.status is LedgerStatus.FAILED and not entry.last_error_retryable:
-                        self._failed_customers[ref.id] = entry.last_error or "see the customers transfer's failure"
-                if entry.status is not LedgerStatus.DONE or not entry.target_key:
-                    continue
-                if ref.type == ACCOUNT_TYPE:
-                    self._customer_keys[ref.id] = entry.target_key
-                elif ref.type == CREDIT_MATCH_TYPE and entry.writeback_pending:
-                    self._waiting_credits.setdefault(ref.id, entry.target_key)
+    def requirements(self, record: SourceRecord) -> Sequence[Requirement]:
+        if record.ref.type == MATCH_TYPE:
+            return ()
+        invoice: Invoice = record.data
+        if not invoice.account_guid:
+            return ()
+        name = (invoice.account_name or "").strip() or invoice.account_guid
+        return (Requirement("customers", account_ref(invoice.account_guid), f"customer {name}"),)
 
     # -- mapping ----------------------------------------------------------------------------------
-    def prepare(self, record: SourceRecord) -> PlannedWrite[InvoicePayload] | Skip:
+    def prepare(self, record: SourceRecord) -> PlannedWrite[Any] | Skip:
+        if record.ref.type == MATCH_TYPE:
+            return prepare_match(record)
         invoice: Invoice = record.data
         statuses = self.mapping.invoice_statuses
-        if invoice.invoice_status not in (statuses.ready_to_transfer, statuses.transferred) and (
-            self.mapping.invoices.sent_since is None
-        ):
-            return Skip(f"status '{invoice.invoice_status}' is not '{statuses.ready_to_transfer}'")
-        with self._lock:
-            key = self._customer_keys.get(invoice.account_guid or "")
-            known = self._known.get(record.ref.id)
-            fingerprint = self._fingerprints.get(record.ref.id)
-        if known is not None and fingerprint is not None and known.reported == fingerprint and not self._retry_reported:
-            # A pending create refused at prepare (e.g. its customer failed) sent nothing since.
-            refused_before_sending = known.status is LedgerStatus.PENDING and known.step == "prepare"
-            if known.status is LedgerStatus.FAILED or refused_before_sending:
-                return Skip("unchanged since its failure was reported (see the failed-records queue)")
-            if known.status is LedgerStatus.DONE and known.step == "drift":
-                return Skip("its change after the transfer was already reported as drift")
-        if key is None and (invoice.account_guid or "") in self._failed_customers:
-            raise CustomerNotTransferred(
-                f"Severa invoice {invoice.number} ({record.ref.id}) cannot be transferred: its customer "
-                f"(Severa account {invoice.account_guid}) could not be transferred to Netvisor: "
-                f"{self._failed_customers[invoice.account_guid or '']} Fix the account in Severa; the invoice "
-                "is sent on the first run after its customer is transferred."
-            )
-        mapped = map_invoice(invoice, self.mapping, customer_key=key)
-        # The hash ignores the customer key (known now or only at write time) and the PDF.
+        sent_names = self._pickup.sent_names if self._pickup else set()
+        if invoice.invoice_status not in (statuses.ready_to_transfer, statuses.transferred, *sent_names):
+            return Skip(f"its status '{invoice.invoice_status}' is not '{statuses.ready_to_transfer}'")
+        customer = self.run.key_of(account_ref(invoice.account_guid or ""))
+        mapped = map_invoice(invoice, self.mapping, customer_key=customer)
+        if invoice.invoice_status in sent_names:
+            # Severa (or its e-invoicing operator) has sent it already: Netvisor must not send it again.
+            mapped = _with_status(mapped, "open")
+        # The identity leaves out the customer's Netvisor key (known now or only at write time) and the PDF.
         stable = mapped.invoice.model_copy(update={"customer_identifier": customer_placeholder(mapped.account_guid)})
-        content_hash = hashlib.sha256(xmlbuild.build_sales_invoice(stable)).hexdigest()
-        preview = xmlbuild.build_sales_invoice(mapped.invoice).decode("utf-8")
-        if self.mapping.invoices.attach_pdf:
-            preview += f"\n<!-- + the Severa PDF of invoice {mapped.number} as an attachment -->"
-        payload = InvoicePayload(mapped, record.ref.id)
-        return PlannedWrite(record, payload, preview, mapped.summary, content_hash)
+        body = (
+            None
+            if customer is None or self.mapping.invoices.attach_pdf
+            else xmlbuild.build_sales_invoice(mapped.invoice)
+        )
+        return PlannedWrite(
+            record,
+            InvoicePayload(mapped, record.ref.id, str(invoice.account_number or "")),
+            mapped.summary,
+            content_hash(stable.model_dump_json()),
+            body=body,
+            requires=tuple(self.requirements(record)),
+        )
+
+    def preload(self, planned: Sequence[PlannedWrite[Any]]) -> None:
+        if not self.mapping.invoices.attach_pdf:
+            return
+        wanted = [p.payload.guid for p in planned if isinstance(p.payload, InvoicePayload)]
+        if not wanted:
+            return
+        severa = self.clients.severa
+        with ThreadPoolExecutor(max_workers=PDF_READERS, thread_name_prefix="severa-pdf") as pool:
+            pdfs = dict(zip(wanted, pool.map(_quietly(severa.invoice_pdf), wanted), strict=True))
+        with self._lock:
+            self._pdfs.update({guid: pdf for guid, pdf in pdfs.items() if pdf is not _FAILED})
 
     # -- Netvisor (the single writer) -------------------------------------------------------------
-    def lookup_existing(self, planned: PlannedWrite[InvoicePayload]) -> str | None:
-        try:
-            key = self._find_by_number(planned.payload.mapped)
-        except _STOPPING_ERRORS as error:
-            raise StopRun(f"Netvisor refuses requests: {error.message}", remote_text=error.remote_text) from error
+    def lookup_existing(self, planned: PlannedWrite[Any]) -> str | None:
+        if not isinstance(planned.payload, InvoicePayload):
+            return None  # a credit-note match: it is simply made again (a repeat is harmless)
+        key = self._find_existing(planned.payload)
         if key is not None:
             with self._lock:
                 self._written[planned.payload.guid] = key
-            # The lost attempt may have ended before its credit-note match: the engine adopts without
-            # calling ``write``, so the match happens here.
-            self._match_credits(planned.payload, key)
         return key
 
-    def _find_by_number(self, mapped: MappedInvoice) -> str | None:
-        found = [
-            s for s in self.netvisor.iter_sales_invoices(invoice_number=mapped.number) if s.number == mapped.number
-        ]
-        if not found:
-            return None
-        amount = mapped.invoice.amount
-        same = [s for s in found if s.invoice_sum is None or s.invoice_sum == amount]
-        if len(same) == 1:
-            return str(same[0].netvisor_key)
-        keys = ", ".join(str(s.netvisor_key) for s in found)
-        raise AmbiguousInvoiceError(
-            f"Netvisor holds invoice number {mapped.number} as {keys}, but "
-            + ("none" if not same else "more than one")
-            + f" with this invoice's total {amount}; it is not adopted. Check the invoice in Netvisor and "
-            "remove the wrong one (or renumber it), then replay"
-        )
-
-    def write(self, planned: PlannedWrite[InvoicePayload], existing_key: str | None) -> str:
-        payload = planned.payload
-        mapped = payload.mapped
-        try:
-            invoice = self._complete(payload)
-            if existing_key is not None:
-                self.netvisor.edit_sales_invoice(int(existing_key), invoice)
-                key = existing_key
-            else:
-                key = self._create(mapped, invoice)
-        except _STOPPING_ERRORS as error:
-            raise StopRun(f"Netvisor refuses writes: {error.message}", remote_text=error.remote_text) from error
+    def write(self, planned: PlannedWrite[Any], existing_key: str | None) -> str:
+        if isinstance(planned.payload, CreditMatch):
+            return make_match(self.clients.netvisor, planned.payload)
+        payload: InvoicePayload = planned.payload
+        invoice, body = self._complete(planned)
+        netvisor = self.clients.netvisor
+        if existing_key is not None:
+            netvisor.edit_sales_invoice(int(existing_key), invoice, body=body)
+            key = existing_key
+        else:
+            key = self._create(payload, invoice, body)
         with self._lock:
             self._written[payload.guid] = key
-        self._match_credits(payload, key)
         return key
 
-    def _complete(self, payload: InvoicePayload) -> SalesInvoiceInput:
-        """The invoice as sent: the customer's Netvisor key and the Severa PDF filled in."""
+    def _complete(self, planned: PlannedWrite[Any]) -> tuple[SalesInvoiceInput, bytes]:
+        """The invoice as sent, and its body (built once): the customer's key and the PDF filled in."""
+        payload: InvoicePayload = planned.payload
         invoice = payload.mapped.invoice
         update: dict[str, Any] = {}
         if invoice.customer_identifier.startswith(CUSTOMER_PLACEHOLDER_PREFIX):
-            key = self.customers.ensure_customer(payload.mapped.account_guid, run_id=self.run_id)
-            with self._lock:
-                self._customer_keys[payload.mapped.account_guid] = key
-            update["customer_identifier"] = key
+            update["customer_identifier"] = self.run.key_of(account_ref(payload.mapped.account_guid))
         if self.mapping.invoices.attach_pdf:
-            with self._lock:
-                read_ahead = payload.guid in self._pdfs
-                pdf = self._pdfs.pop(payload.guid, None)
-            if not read_ahead:  # e.g. a record the engine took again after a stop
-                pdf = self.severa.invoice_pdf(payload.guid)
+            pdf = self._pdf(payload.guid)
             if pdf:
-                attachment = pdf_attachment(
-                    payload.mapped.number, pdf, print_by_default=self.mapping.invoices.print_by_default
-                )
-                update["attachments"] = (attachment,)
-        return invoice.model_copy(update=update) if update else invoice
+                print_it = self.mapping.invoices.print_by_default
+                update["attachments"] = (pdf_attachment(payload.mapped.number, pdf, print_by_default=print_it),)
+        if not update and planned.body is not None:
+            return invoice, planned.body
+        invoice = invoice.model_copy(update=update)
+        return invoice, xmlbuild.build_sales_invoice(invoice)
 
-    def _create(self, mapped: MappedInvoice, invoice: SalesInvoiceInput) -> str:
+    def _pdf(self, guid: str) -> bytes | None:
+        with self._lock:
+            if guid in self._pdfs:
+                return self._pdfs.pop(guid)
+        return self.clients.severa.invoice_pdf(guid)  # not read ahead (a replay, a failed read-ahead)
+
+    def _create(self, payload: InvoicePayload, invoice: SalesInvoiceInput, body: bytes) -> str:
         try:
-            return str(self.netvisor.add_sales_invoice(invoice))
+            return str(self.clients.netvisor.add_sales_invoice(invoice, body=body))
         except NetvisorDuplicateDataError:
-            # The number is taken: ours from an attempt nobody recorded, or someone else's (refused).
-            existing = self._find_by_number(mapped)
+            # The number is taken: ours from an attempt nobody recorded, or someone else's.
+            existing = self._find_existing(payload)
             if existing is None:
                 raise
             logger.warning(
-                "invoice number already in Netvisor with the same total; adopted",
-                extra={"invoice_number": mapped.number, "netvisor_key": existing},
+                "invoice already in Netvisor with the same customer, date, total and reference; adopted",
+                extra={"invoice_number": payload.mapped.number, "netvisor_key": existing},
             )
             return existing
 
-    # -- credit notes -----------------------------------------------------------------------------
-    def _match_credits(self, payload: InvoicePayload, key: str) -> None:
-        """Match credit notes to their invoices once both are in Netvisor; never fails the write."""
-        mapped = payload.mapped
-        try:
-            if mapped.is_credit_note and mapped.credited_guid:
-                original = self._original_key(mapped.credited_guid)
-                if original is None:
-                    self._wait_for_original(mapped.credited_guid, key)
-                else:
-                    self._match(key, original, mapped.credited_guid)
-            with self._lock:
-                waiting = self._waiting_credits.get(payload.guid)
-            if waiting is not None:
-                self._match(waiting, key, payload.guid)
-        except IntegrationError as error:
-            logger.warning(
-                "credit note not matched yet; the match is retried when the invoice is sent again",
-                extra={"invoice_number": mapped.number, "error": error.message},
-            )
-
-    def _original_key(self, original_guid: str) -> str | None:
-        with self._lock:
-            if original_guid in self._written:
-                return self._written[original_guid]
-        entry = self.state.get_ledger([invoice_ref(original_guid)]).get(invoice_ref(original_guid))
-        if entry is not None and entry.status is LedgerStatus.DONE and entry.target_key:
-            return entry.target_key
-        # Sent to Netvisor some other way (by hand, an earlier integration): find it by its number.
-        original = self.severa.invoice(original_guid)
-        if original is None or original.number is None:
+    def _find_existing(self, payload: InvoicePayload) -> str | None:
+        """The Netvisor invoice that *is* this one: same number, customer, date, total and reference."""
+        number = payload.mapped.number
+        found = [s for s in self.clients.netvisor.iter_sales_invoices(invoice_number=number) if s.number == number]
+        if not found:
             return None
-        number = str(original.number)
-        found = [s for s in self.netvisor.iter_sales_invoices(invoice_number=number) if s.number == number]
-        return str(found[0].netvisor_key) if len(found) == 1 else None
-
-    def _wait_for_original(self, original_guid: str, credit_key: str) -> None:
-        with self._lock:
-            self._waiting_credits[original_guid] = credit_key
-        ref = credit_match_ref(original_guid)
-        entry = self.state.get_ledger([ref]).get(ref)
-        self.state.mark_done(
-            ref,
-            target_key=credit_key,
-            content_hash="",
-            summary={"credit_note_key": credit_key},
-            writeback_pending=True,
-            expected_version=entry.version if entry else 0,
-            run_id=self.run_id,
+        same = [s for s in found if not _differences(s, payload)]
+        if len(same) == 1:
+            return str(same[0].netvisor_key)
+        mapped = payload.mapped
+        details = "; ".join(
+            f"Netvisor key {s.netvisor_key}: {', '.join(_differences(s, payload)) or 'identical'}" for s in found
         )
-
-    def _match(self, credit_key: str, invoice_key: str, original_guid: str) -> None:
-        with contextlib.suppress(NetvisorDuplicateDataError):  # already matched: the goal is reached
-            self.netvisor.match_credit_note(int(credit_key), int(invoice_key))
-        logger.info("credit note matched", extra={"credit_note_key": credit_key, "invoice_key": invoice_key})
-        with self._lock:
-            waited = self._waiting_credits.pop(original_guid, None)
-        if waited is not None:
-            ref = credit_match_ref(original_guid)
-            entry = self.state.get_ledger([ref]).get(ref)
-            if entry is not None and entry.writeback_pending:
-                self.state.mark_written_back(ref, expected_version=entry.version, run_id=self.run_id)
+        raise AmbiguousInvoiceError(
+            f"Netvisor already holds invoice number {mapped.number}, but "
+            + ("more than one such invoice agrees with this one" if same else "not as this invoice")
+            + f" ({details}); it is not adopted"
+        )
 
     # -- Severa write-back ------------------------------------------------------------------------
-    def after_write(self, record: SourceRecord, target_key: str) -> None:
-        invoice: Invoice = record.data
-        guid = record.ref.id
-        kind = "credit note" if invoice.is_credit_note else "invoice"
-        self.severa.add_invoice_log_entry(
-            guid, f"Transferred to Netvisor as {kind} {invoice.number} (Netvisor key {target_key})", context=LOG_CONTEXT
+    def needs_write_back(self, record: SourceRecord, entry: LedgerEntry) -> bool:
+        """An invoice set back to "ready" in Severa, unchanged: it is in Netvisor already; say so and
+        set its status back, instead of reading it on every run forever."""
+        invoice = record.data
+        return (
+            isinstance(invoice, Invoice) and invoice.invoice_status == self.mapping.invoice_statuses.ready_to_transfer
         )
+
+    def after_write(self, record: SourceRecord, target_key: str, *, again: bool = False) -> None:
+        invoice = record.data
+        if not isinstance(invoice, Invoice):
+            return  # a credit-note match: nothing to write back
+        guid = record.ref.id
+        credited = (invoice.reimburse_invoice_guid or "").strip()
+        if invoice.is_credit_note and credited and not again:
+            note_waiting(self.run, self.clients.severa, (guid, str(invoice.number), target_key), credited)
+        kind = "credit note" if invoice.is_credit_note else "invoice"
+        severa = self.clients.severa
+        if again:
+            text = f"Already in Netvisor as {kind} {invoice.number} (Netvisor key {target_key}); not sent again."
+            severa.add_invoice_log_entry(guid, text, context=LOG_CONTEXT)
+        elif self.mapping.invoices.log_success:
+            text = f"Transferred to Netvisor as {kind} {invoice.number} (Netvisor key {target_key})"
+            severa.add_invoice_log_entry(guid, text, context=LOG_CONTEXT)
         statuses = self.mapping.invoice_statuses
         if invoice.invoice_status == statuses.ready_to_transfer:
-            self.severa.set_invoice_status(guid, statuses.transferred)
+            severa.set_invoice_status(guid, statuses.transferred)
 
     def after_failure(self, record: SourceRecord, failure: FailedRecord) -> None:
-        invoice: Invoice = record.data
+        """Tell the invoice's author, in its Severa log, about what they can fix (never outages)."""
+        invoice = record.data
+        if not isinstance(invoice, Invoice) or not failure.for_author:
+            return
         reason = failure.message if len(failure.message) <= 1500 else failure.message[:1500] + " ..."
-        self.severa.add_invoice_log_entry(record.ref.id, f"Not transferred to Netvisor: {reason}", context=LOG_CONTEXT)
+        what = f" What to do: {failure.action}" if failure.action else ""
+        severa = self.clients.severa
+        severa.add_invoice_log_entry(record.ref.id, f"Not transferred to Netvisor: {reason}{what}", context=LOG_CONTEXT)
         statuses = self.mapping.invoice_statuses
         if statuses.error and invoice.invoice_status == statuses.ready_to_transfer and failure.step != "drift":
-            self.severa.set_invoice_status(record.ref.id, statuses.error)
+            severa.set_invoice_status(record.ref.id, statuses.error)
+
+
+_FAILED: Any = object()
+
+
+def _quietly(read: Any) -> Any:
+    def attempt(guid: str) -> Any:
         try:
-            self._remember_report(record.ref.id, failure.step)
-        except StateError as error:  # at worst the same failure is reported once more
-            logger.warning(
-                "could not record the reported failure", extra={"source_id": record.ref.id, "error": error.message}
-            )
+            return read(guid)
+        except Exception as error:  # the write reads it again, and fails there if it must
+            logger.warning("reading an invoice PDF ahead failed", extra={"source_id": guid, "reason": str(error)})
+            return _FAILED
 
-    def _remember_report(self, guid: str, step: str) -> None:
-        """Record what was reported, so an unchanged invoice is not reported again every run."""
-        if step not in ("prepare", "drift"):
-            return  # other failures are retried by the engine (a pending create) or by the write-back
-        with self._lock:
-            fingerprint = self._fingerprints.get(guid)
-            known = self._known.get(guid)
-        if fingerprint is None:
-            return
-        entry = self.state.mark_done(
-            reported_ref(guid),
-            target_key="reported",
-            content_hash=fingerprint,
-            summary={"step": step},
-            writeback_pending=False,
-            expected_version=known.version if known else 0,
-            run_id=self.run_id,
-        )
-        with self._lock:
-            status = known.status if known else (LedgerStatus.FAILED if step == "prepare" else LedgerStatus.DONE)
-            self._known[guid] = _Known(status, fingerprint, step, entry.version)
+    return attempt
 
 
-def build_transfer(settings: Settings) -> InvoicesTransfer:
-    """What ``functions/invoices/app.py`` runs: the mapping now, the clients on first use."""
-    return InvoicesTransfer(TransferContext.from_settings(settings), StateStore(settings.state_table_name))
+def _with_status(mapped: MappedInvoice, status: str) -> MappedInvoice:
+    return replace(mapped, invoice=mapped.invoice.model_copy(update={"status": status}))
 
 
-__all__ = [
-    "ACCOUNT_TYPE",
-    "CREDIT_MATCH_TYPE",
-    "AmbiguousInvoiceError",
-    "InvoicePayload",
-    "InvoiceValidationError",
-    "InvoicesTransfer",
-    "build_transfer",
-    "credit_match_ref",
-    "invoice_ref",
-    "reported_ref",
-]
+def _differences(found: SalesInvoiceSummary, payload: InvoicePayload) -> list[str]:
+    """What differs between a Netvisor invoice and this one, in words (empty: the same invoice)."""
+    invoice = payload.mapped.invoice
+    problems = []
+    if found.invoice_date is not None and found.invoice_date != invoice.invoice_date:
+        problems.append(f"date {found.invoice_date:%d.%m.%Y} (this one {invoice.invoice_date:%d.%m.%Y})")
+    if found.invoice_sum is not None and found.invoice_sum != invoice.amount:
+        problems.append(f"total {_money(found.invoice_sum)} (this one {_money(invoice.amount)})")
+    ours, theirs = _digits(invoice.reference_number), _digits(found.reference_number)
+    if ours and theirs and ours != theirs:
+        problems.append(f"reference {found.reference_number} (this one {invoice.reference_number})")
+    name = (invoice.customer_name or "").strip().casefold()
+    code = payload.customer_number
+    if found.customer_code and code and found.customer_code.strip() != code:
+        problems.append(f"customer number {found.customer_code} (this one {code})")
+    elif (
+        not (found.customer_code and code)
+        and found.customer_name
+        and name
+        and found.customer_name.strip().casefold() != name
+    ):
+        problems.append(f"customer {found.customer_name} (this one {invoice.customer_name})")
+    return problems
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isalnum()).upper().lstrip("0")
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def build_transfer(context: TransferContext) -> InvoicesTransfer:
+    return InvoicesTransfer(context)

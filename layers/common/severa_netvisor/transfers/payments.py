@@ -20,12 +20,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from severa_netvisor.engine import PlannedWrite, SourceRecord, TransferBase
+from severa_netvisor.engine import PlannedWrite, RunBase, RunContext, SourceRecord
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.mapping.payments import (
     CREDIT_LOSS_STATUS,
@@ -40,69 +38,41 @@ from severa_netvisor.mapping.payments import (
     payment_content_hash,
     plan_write_back,
 )
-from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.netvisor.models import SalesInvoiceSummary, SalesPayment
 from severa_netvisor.observability import logger
-from severa_netvisor.settings import Settings
-from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.severa.models import Invoice
-from severa_netvisor.state import Cursor, LedgerStatus, SourceRef, StateStore
-from severa_netvisor.transfers.context import TransferContext
-
-if TYPE_CHECKING:
-    pass
+from severa_netvisor.state import Cursor, LedgerStatus, SourceRef
+from severa_netvisor.timezone import OFFICE_ZONE, from_office_naive, to_office_naive
+from severa_netvisor.transfers.context import Clients, TransferContext
 
 TRANSFER_NAME = "payments"
 #: Without a cursor, ``since`` or ``payments.since``, a first run looks this far back.
 FIRST_RUN_LOOKBACK = timedelta(days=30)
 PAGE_SIZE = 100
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-#: The ledger partition the invoices transfer writes (``StateStore`` keys it ``ledger#<system>#<type>``).
-class Clients(Protocol):
-    """Where the transfer gets its clients (``TransferContext``: built on first use)."""
-
-    @property
-    def severa(self) -> SeveraClient: ...
-
-    @property
-    def netvisor(self) -> NetvisorClient: ...
-
+#: How far back a replay looks for one payment (Netvisor has no read of one payment by its key).
+REPLAY_LOOKBACK = timedelta(days=400)
 
 #: What a run says when the mapping switches payments off.
 DISABLED_MESSAGE = "payments.enabled is false in the mapping: no payments were read or written back to Severa"
 
 
-def netvisor_zone() -> tzinfo:
-    """Netvisor writes and filters times in Finnish local time, without an offset."""
-    try:
-        return ZoneInfo("Europe/Helsinki")
-    except ZoneInfoNotFoundError:  # a runtime without tz data: UTC is the honest fallback
-        return UTC
-
-
-def to_netvisor_time(moment: datetime) -> datetime:
-    return moment.astimezone(netvisor_zone()).replace(tzinfo=None)
-
-
-def from_netvisor_time(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=netvisor_zone()).astimezone(UTC)
+# Netvisor writes and filters times in Finnish local time, without an offset.
+to_netvisor_time = to_office_naive
+from_netvisor_time = from_office_naive
 
 
 class InvoiceLedgerIndex:
     """Netvisor invoice key -> Severa invoice GUID, from the invoices transfer's ledger read backwards
     (one Query per run, on first need)."""
 
-    def __init__(self, state: StateStore):
-        self._state = state
+    def __init__(self, run: RunContext):
+        self._run = run
         self._map: dict[str, str] | None = None
-
-    def reset(self) -> None:
-        """Forget what was read: a warm Lambda's next run must see invoices transferred since."""
-        self._map = None
 
     def severa_guid(self, netvisor_key: int) -> str | None:
         if self._map is None:
-            self._map = self._state.targets_of("severa", "invoice")
+            self._map = dict(self._run.ledger.targets_of("severa", "invoice"))
         return self._map.get(str(netvisor_key))
 
 
@@ -170,29 +140,28 @@ class SeveraInvoiceFinder:
         return None
 
 
-class PaymentsTransfer(TransferBase[PaymentPlan]):
+class PaymentsTransfer:
     name = TRANSFER_NAME
+
+    def __init__(self, context: TransferContext):
+        self.context = context
+
+    def start(self, run: RunContext) -> PaymentsRun:
+        return PaymentsRun(run, self.context.for_run(run.planner))
+
+
+class PaymentsRun(RunBase[PaymentPlan]):
     #: A payment Netvisor changed after it was written back is written back again (the calls are idempotent).
     allows_update = True
-    #: The fetch finds the Severa invoice (ledger, number, reference); nothing to look up before writing.
-    matches_existing = False
-    writes_back = False
+    #: Severa's three write-back calls are idempotent: a lost answer is simply sent again.
+    idempotent_writes = True
 
-    def __init__(
-        self,
-        *,
-        mapping: MappingConfig,
-        clients: Clients,
-        ledger_index: InvoiceLedgerIndex,
-        state: StateStore,
-        clock: Any = None,
-    ):
-        self.mapping = mapping
+    def __init__(self, run: RunContext, clients: Clients):
+        self.run = run
         self.clients = clients
-        self.ledger_index = ledger_index
-        self.state = state
-        self.finder = SeveraInvoiceFinder(clients, mapping)
-        self._now = clock or (lambda: datetime.now(UTC))
+        self.mapping = clients.mapping
+        self.ledger_index = InvoiceLedgerIndex(run)
+        self.finder = SeveraInvoiceFinder(clients, self.mapping)
 
     # -- fetch ------------------------------------------------------------------------------------
     def window_start(self, since: Cursor | None, *, full_resync: bool) -> datetime | None:
@@ -200,21 +169,17 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
             return since.changed_at
         configured = self.mapping.payments.since
         if configured is not None:
-            return datetime(configured.year, configured.month, configured.day, tzinfo=netvisor_zone())
+            return datetime(configured.year, configured.month, configured.day, tzinfo=OFFICE_ZONE)
         if full_resync:
             return None
-        moment: datetime = self._now()
-        return moment - FIRST_RUN_LOOKBACK
+        return self.run.now() - FIRST_RUN_LOOKBACK
 
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
         if not self.mapping.payments.enabled:
             # Not an error: the operator switched it off. The run ends empty (no alarm); the log says why.
             logger.warning(DISABLED_MESSAGE)
             return
-        # Per run: a warm Lambda keeps this object, and Severa and the ledger move on between runs.
-        self.ledger_index.reset()
-        self.finder = SeveraInvoiceFinder(self.clients, self.mapping)
-        read_at: datetime = self._now()
+        read_at = self.run.now()
         start = self.window_start(since, full_resync=full_resync)
         start_local = to_netvisor_time(start) if start is not None else None
         payments = self.clients.netvisor.list_sales_payments(last_modified_start=start_local)
@@ -224,9 +189,7 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
         # (the engine's overlap) finds it behind the cursor and does not report it twice.
         credit_loss_at = start or EPOCH
         records.extend(
-            SourceRecord(SourceRef("netvisor", "creditloss", str(i.netvisor_key)), credit_loss_at, _invoice_facts(i))
-            for i in invoices
-            if i.status.lower() == CREDIT_LOSS_STATUS
+            _credit_loss_record(i, credit_loss_at) for i in invoices if i.status.lower() == CREDIT_LOSS_STATUS
         )
         records.sort(key=lambda r: (r.changed_at, r.ref.id))
         logger.info("payments read", extra={"payments": len(payments), "invoices": len(invoices), "since": str(start)})
@@ -262,7 +225,7 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
                 per_invoice[invoice.netvisor_key].append((payment.netvisor_key, payment.sum or Decimal(0)))
         # A payment written back before knows its Severa invoice from its own ledger entry (the invoice
         # may since have left the statuses the number/reference match reads), and so do its siblings.
-        written = self.state.get_ledger(SourceRef("netvisor", "payment", str(p.netvisor_key)) for p in ordered)
+        written = self.run.ledger.get(SourceRef("netvisor", "payment", str(p.netvisor_key)) for p in ordered)
         guid_of_invoice: dict[int, str] = {}
         for payment in ordered:
             entry = written.get(SourceRef("netvisor", "payment", str(payment.netvisor_key)))
@@ -296,8 +259,25 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
                 # reported once, not again on every re-read.
                 facts = self._match_in_severa(facts)
             ref = SourceRef("netvisor", "payment", str(payment.netvisor_key))
-            records.append(SourceRecord(ref, changed(payment), facts))
+            records.append(SourceRecord(ref, changed(payment), facts, label=describe_payment(facts)))
         return records
+
+    def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
+        """A replay: the payment (or credit loss) read again from Netvisor, matched afresh."""
+        start = to_netvisor_time(self.run.now() - REPLAY_LOOKBACK)
+        netvisor = self.clients.netvisor
+        if ref.type == "creditloss":
+            invoices = [
+                i for i in netvisor.iter_sales_invoices(last_modified_start=start) if str(i.netvisor_key) == ref.id
+            ]
+            return _credit_loss_record(invoices[0], self.run.now()) if invoices else None
+        payments = [p for p in netvisor.list_sales_payments(last_modified_start=start) if str(p.netvisor_key) == ref.id]
+        if not payments:
+            return None
+        numbers = {p.invoice_number for p in payments if p.invoice_number}
+        invoices = [i for n in numbers for i in netvisor.iter_sales_invoices(invoice_number=n)]
+        records = self._payment_records(payments, invoices, self.run.now())
+        return records[0] if records else None
 
     def _match_in_severa(self, facts: PaymentFacts) -> PaymentFacts:
         try:
@@ -322,14 +302,6 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
         write_back = plan_write_back(facts, self.mapping.invoice_statuses, self.mapping.payments)
         if not facts.severa_invoice_guid:
             raise PaymentUnmatched(facts.match_problem or f"{describe_payment(facts)}: no Severa invoice matches it.")
-        preview = "\n".join(
-            [
-                describe_payment(facts),
-                f"Severa invoice: {facts.severa_invoice_guid or '(matched by number or reference when written)'}",
-                f"Write-back: {write_back.describe()}",
-                f"Log entry: {write_back.log_text}",
-            ]
-        )
         summary = {
             "payment": str(facts.payment_key),
             "invoice_number": facts.invoice_number,
@@ -340,7 +312,6 @@ class PaymentsTransfer(TransferBase[PaymentPlan]):
         return PlannedWrite(
             record,
             PaymentPlan(facts, write_back),
-            preview,
             summary=summary,
             content_hash=payment_content_hash(facts),
         )
@@ -375,9 +346,15 @@ def _invoice_facts(invoice: SalesInvoiceSummary) -> NetvisorInvoiceFacts:
     )
 
 
-def build_transfer(settings: Settings) -> PaymentsTransfer:
-    context = TransferContext.from_settings(settings)
-    state = StateStore(settings.state_table_name)
-    return PaymentsTransfer(
-        mapping=context.mapping, clients=context, ledger_index=InvoiceLedgerIndex(state), state=state
+def _credit_loss_record(invoice: SalesInvoiceSummary, at: datetime) -> SourceRecord:
+    facts = _invoice_facts(invoice)
+    return SourceRecord(
+        SourceRef("netvisor", "creditloss", str(invoice.netvisor_key)),
+        at,
+        facts,
+        label=f"invoice {invoice.number} (credit loss in Netvisor)",
     )
+
+
+def build_transfer(context: TransferContext) -> PaymentsTransfer:
+    return PaymentsTransfer(context)

@@ -9,36 +9,49 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from severa_netvisor.transfers.customers import account_ref
 
 from sandbox.aws import LocalAws
 from sandbox.netvisor.faults import Fault
 from sandbox.netvisor.state import CustomerRecord
-from tests.integration.transfers.customers.systems import Systems, start_systems, stop_systems
+from tests.integration.rig import World, world
 
 ACCOUNTS = 5
 
 
 @pytest.fixture
-def systems(local_aws: LocalAws) -> Iterator[Systems]:
-    running = start_systems(local_aws, accounts=ACCOUNTS)
-    yield running
-    stop_systems(running)
+def systems(local_aws: LocalAws) -> Iterator[World]:
+    with world(local_aws, accounts=ACCOUNTS) as running:
+        yield running
 
 
-def _by_code(systems: Systems) -> dict[str, CustomerRecord]:
-    return {c.code: c for c in systems.netvisor_customers()}
+def _customers(systems: World) -> list[CustomerRecord]:
+    return sorted(systems.netvisor.state.customers.values(), key=lambda c: c.key)
 
 
-def _touch(systems: Systems, account: dict[str, Any], **changes: Any) -> None:
+def _accounts(systems: World) -> list[dict[str, Any]]:
+    """The seeded Severa customer cards, by customer number."""
+    return sorted(systems.severa.state.customers.values(), key=lambda c: int(c["Number"]))
+
+
+def _ledger(systems: World, account_guid: str) -> Any:
+    return systems.ledger(account_ref(account_guid))
+
+
+def _by_code(systems: World) -> dict[str, CustomerRecord]:
+    return {c.code: c for c in _customers(systems)}
+
+
+def _touch(systems: World, account: dict[str, Any], **changes: Any) -> None:
     account.update(changes)
     systems.severa.state.touch(account, datetime.now(UTC))
 
 
 def test_first_run_transfers_every_account_then_a_quiet_run_writes_nothing_then_a_change_is_updated(
-    systems: Systems,
+    systems: World,
 ) -> None:
-    accounts = systems.accounts()
-    first = systems.run()
+    accounts = _accounts(systems)
+    first = systems.run("customers")
     assert (first["created"], first["failed"], first["stopped_early"]) == (ACCOUNTS, 0, None), first
     customers = _by_code(systems)
     assert sorted(customers) == sorted(str(a["Number"]) for a in accounts)
@@ -57,14 +70,14 @@ def test_first_run_transfers_every_account_then_a_quiet_run_writes_nothing_then_
         address["City"],
         address["PostalCode"],
     )
-    entry = systems.ledger(account["GUID"])
+    entry = _ledger(systems, account["GUID"])
     assert entry is not None
     assert entry.target_key == str(sent.key)
 
     # Nothing changed: no Netvisor request at all, and a bounded number of Severa calls.
     systems.netvisor.request_log.clear()
     systems.severa.calls.clear()
-    quiet = systems.run()
+    quiet = systems.run("customers")
     assert (quiet["created"], quiet["updated"], quiet["failed"]) == (0, 0, 0), quiet
     assert systems.netvisor.request_log.entries == []
     assert systems.severa_calls() <= 3, systems.severa.calls
@@ -75,7 +88,7 @@ def test_first_run_transfers_every_account_then_a_quiet_run_writes_nothing_then_
     moved_address = systems.severa.state.addresses[moved["HeadOfficeAddressGUID"]]
     _touch(systems, moved_address, Addressline="Satamakatu 9", City="Kotka", PostalCode="48100")
     systems.netvisor.request_log.clear()
-    third = systems.run()
+    third = systems.run("customers")
     assert (third["created"], third["updated"], third["failed"]) == (0, 2, 0), third
     assert systems.netvisor.request_log.count("customer.nv") == 2
     after = _by_code(systems)
@@ -86,7 +99,7 @@ def test_first_run_transfers_every_account_then_a_quiet_run_writes_nothing_then_
     assert after[str(moved["Number"])].fields["city"] == "Kotka"
 
 
-def _add_netvisor_customer(systems: Systems, **fields: str) -> CustomerRecord:
+def _add_netvisor_customer(systems: World, **fields: str) -> CustomerRecord:
     state = systems.netvisor.state
     with state.lock:
         key = state.new_key()
@@ -100,12 +113,12 @@ def _business_id(account: dict[str, Any]) -> str:
     return f"{digits[:7]}-{digits[7]}"
 
 
-def test_bad_accounts_go_to_the_queue_with_a_readable_reason_and_the_rest_transfer(systems: Systems) -> None:
-    accounts = systems.accounts()
+def test_bad_accounts_go_to_the_queue_with_a_readable_reason_and_the_rest_transfer(systems: World) -> None:
+    accounts = _accounts(systems)
     bad_id, bad_number = accounts[1], accounts[3]
     bad_id["VatNumber"] = "FI12345678"  # 1234567-8: the check digit should be 1
     bad_number["Number"] = 0
-    result = systems.run()
+    result = systems.run("customers")
     assert (result["created"], result["failed"]) == (ACCOUNTS - 2, 2), result
     assert result["failures_by_reason"] == {"CustomerValidationError": 2}
     assert sorted(_by_code(systems)) == sorted(str(a["Number"]) for a in accounts if a not in (bad_id, bad_number))
@@ -127,34 +140,34 @@ def test_bad_accounts_go_to_the_queue_with_a_readable_reason_and_the_rest_transf
     _touch(systems, bad_id, VatNumber="FI" + digits)
     _touch(systems, bad_number, Number=20001)
     systems.netvisor.request_log.clear()
-    again = systems.run()
+    again = systems.run("customers")
     assert (again["created"], again["failed"]) == (2, 0), again
     assert systems.netvisor.request_log.count("customer.nv") == 2
     assert _by_code(systems)["20001"].name == bad_number["Name"]
 
 
-def test_existing_netvisor_customers_are_matched_by_number_and_by_business_id(systems: Systems) -> None:
-    accounts = systems.accounts()
+def test_existing_netvisor_customers_are_matched_by_number_and_by_business_id(systems: World) -> None:
+    accounts = _accounts(systems)
     by_number = _add_netvisor_customer(systems, name="Vanha nimi", internalidentifier=str(accounts[0]["Number"]))
     by_business_id = _add_netvisor_customer(systems, name="Toinen", externalidentifier=_business_id(accounts[1]))
-    result = systems.run()
+    result = systems.run("customers")
     assert (result["adopted"], result["created"], result["failed"]) == (2, ACCOUNTS - 2, 0), result
-    assert len(systems.netvisor_customers()) == ACCOUNTS  # nothing created twice
-    assert systems.ledger(accounts[0]["GUID"]).target_key == str(by_number.key)  # type: ignore[union-attr]
-    assert systems.ledger(accounts[1]["GUID"]).target_key == str(by_business_id.key)  # type: ignore[union-attr]
+    assert len(_customers(systems)) == ACCOUNTS  # nothing created twice
+    assert _ledger(systems, accounts[0]["GUID"]).target_key == str(by_number.key)
+    assert _ledger(systems, accounts[1]["GUID"]).target_key == str(by_business_id.key)
     # Adopted customers are brought in line with Severa (updates are allowed in the sandbox mapping).
     assert by_number.name == accounts[0]["Name"]
     assert by_business_id.code == str(accounts[1]["Number"])
 
 
-def test_a_match_that_points_two_ways_is_a_failure_never_a_guess(systems: Systems) -> None:
-    accounts = systems.accounts()
+def test_a_match_that_points_two_ways_is_a_failure_never_a_guess(systems: World) -> None:
+    accounts = _accounts(systems)
     two_keys, two_customers = accounts[0], accounts[1]
     number_hit = _add_netvisor_customer(systems, name="Numero", internalidentifier=str(two_keys["Number"]))
     id_hit = _add_netvisor_customer(systems, name="Tunnus", externalidentifier=_business_id(two_keys))
     twin_a = _add_netvisor_customer(systems, name="Kaksonen A", externalidentifier=_business_id(two_customers))
     twin_b = _add_netvisor_customer(systems, name="Kaksonen B", externalidentifier=_business_id(two_customers))
-    result = systems.run()
+    result = systems.run("customers")
     # The number and the business ID pointing at two customers is a conflict; a business ID two
     # Netvisor customers share (billing units of one organisation) says nothing, so the account whose
     # number is in neither is created as a customer of its own (issue 12, item 12).
@@ -175,14 +188,14 @@ def test_a_match_that_points_two_ways_is_a_failure_never_a_guess(systems: System
     assert systems.netvisor.request_log.count("customer.nv") == ACCOUNTS - 1
 
 
-def test_two_overlapping_runs_do_one_runs_work(systems: Systems) -> None:
+def test_two_overlapping_runs_do_one_runs_work(systems: World) -> None:
     # The first write hangs for 6 s, so whichever run takes the lease still holds it when the other,
     # started at the same moment, asks for it.
     systems.netvisor.faults.add(Fault(kind="latency", resource="customer.nv", nth=1, seconds=6))
     results: list[dict[str, Any]] = []
 
     def run() -> None:
-        results.append(systems.run())
+        results.append(systems.run("customers"))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -194,50 +207,50 @@ def test_two_overlapping_runs_do_one_runs_work(systems: Systems) -> None:
     assert (len(busy), len(worked)) == (1, 1), results
     assert (busy[0]["fetched"], busy[0]["created"]) == (0, 0)
     assert worked[0]["created"] == ACCOUNTS
-    assert len(systems.netvisor_customers()) == ACCOUNTS
+    assert len(_customers(systems)) == ACCOUNTS
     assert systems.netvisor.request_log.count("customer.nv") == ACCOUNTS
 
 
-def test_a_dry_run_plans_with_the_xml_and_writes_nothing(systems: Systems) -> None:
-    accounts = systems.accounts()
+def test_a_dry_run_plans_with_the_xml_and_writes_nothing(systems: World) -> None:
+    accounts = _accounts(systems)
     accounts[2]["VatNumber"] = "FI12345678"
-    result = systems.run({"dry_run": True})
+    result = systems.run("customers", {"dry_run": True})
     assert result["dry_run"] is True
     actions = sorted(item["action"] for item in result["plan"])
     assert actions == ["create"] * (ACCOUNTS - 1) + ["fail"]
     create = next(item for item in result["plan"] if item["action"] == "create")
-    assert create["preview"].startswith("<root><customer><customerbaseinformation><internalidentifier>")
+    [request] = create["requests"]
+    assert request["system"] == "netvisor"
+    assert request["operation"].startswith("create customer")
+    assert request["body"].startswith("<root><customer><customerbaseinformation><internalidentifier>")
     failed = next(item for item in result["plan"] if item["action"] == "fail")
     assert failed["source_id"] == accounts[2]["GUID"]
     assert "check digit" in failed["reason"]
     assert systems.netvisor.request_log.count("customer.nv") == 0
-    assert systems.netvisor_customers() == []
+    assert _customers(systems) == []
     assert systems.messages() == []
-    assert systems.cursor() is None
-    assert all(systems.ledger(a["GUID"]) is None for a in accounts)
+    assert systems.cursor("customers") is None
+    assert all(_ledger(systems, a["GUID"]) is None for a in accounts)
 
 
 def test_a_run_out_of_time_checkpoints_and_the_next_run_finishes(local_aws: LocalAws) -> None:
     many = 30
-    systems = start_systems(local_aws, accounts=many, seed=11)
-    try:
+    with world(local_aws, accounts=many, seed=11) as systems:
         # Slow Netvisor writes and a 10 s Lambda that stops taking records with 7 s left (and abandons
         # queued writes with 3.5 s left): the run cannot do 30 writes of 0.25 s in that window.
         slow = systems.netvisor.faults.add(Fault(kind="latency", resource="customer.nv", seconds=0.25))
-        first = systems.run(timeout=10, TIME_BUDGET_MARGIN_SECONDS="7")
+        first = systems.run("customers", timeout=10, TIME_BUDGET_MARGIN_SECONDS="7")
         assert str(first["stopped_early"]).startswith("time budget"), first
         assert first["failed"] == 0
         assert first["created"] < many
         if first["created"]:
-            assert systems.cursor() is not None  # the work done is checkpointed
+            assert systems.cursor("customers") is not None  # the work done is checkpointed
         systems.netvisor.faults.clear()
         assert slow.fired >= first["created"]
 
-        second = systems.run()
+        second = systems.run("customers")
         assert (second["stopped_early"], second["failed"]) == (None, 0), second
         assert first["created"] + second["created"] + second["adopted"] == many
-        codes = [c.code for c in systems.netvisor_customers()]
-        assert sorted(codes) == sorted(str(a["Number"]) for a in systems.accounts())  # each exactly once
-        assert all(systems.ledger(a["GUID"]) is not None for a in systems.accounts())
-    finally:
-        stop_systems(systems)
+        codes = [c.code for c in _customers(systems)]
+        assert sorted(codes) == sorted(str(a["Number"]) for a in _accounts(systems))  # each exactly once
+        assert all(_ledger(systems, a["GUID"]) is not None for a in _accounts(systems))

@@ -11,33 +11,33 @@ from severa_netvisor.state import SourceRef
 
 from sandbox.aws import LocalAws
 from sandbox.netvisor.state import DimensionItemRecord
-from tests.integration.transfers.products.harness import Systems, running_systems
+from tests.integration.rig import World, world
 
 
 @pytest.fixture
-def systems(local_aws: LocalAws) -> Iterator[Systems]:
-    with running_systems(local_aws, "dimensions") as running:
+def systems(local_aws: LocalAws) -> Iterator[World]:
+    with world(local_aws, accounts=3, seed=5) as running:
         yield running
 
 
-def _items(systems: Systems, dimension: str) -> dict[str, DimensionItemRecord]:
+def _items(systems: World, dimension: str) -> dict[str, DimensionItemRecord]:
     header = systems.netvisor.state.dimension(dimension)
     assert header is not None
     return {item.name: item for item in header.items}
 
 
-def _cases(systems: Systems) -> list[dict[str, Any]]:
+def _cases(systems: World) -> list[dict[str, Any]]:
     return sorted(systems.severa.state.cases.values(), key=lambda case: case["CaseNumber"])
 
 
-def _dimension_posts(systems: Systems) -> list[bytes]:
+def _dimension_posts(systems: World) -> list[bytes]:
     return [e.body for e in systems.netvisor.request_log.entries if e.resource == "dimensionitem.nv"]
 
 
-def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_over(systems: Systems) -> None:
+def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_over(systems: World) -> None:
     cases = _cases(systems)
     units = list(systems.severa.state.business_units.values())
-    first = systems.run()
+    first = systems.run("dimensions")
     expected_projects = {f"{case['CaseNumber']} {case['Name']}" for case in cases}
     expected_centres = {case["CostCenterNumber"] for case in cases}
     assert (first["created"], first["failed"]) == (len(cases) + len(expected_centres) + len(units), 0)
@@ -51,7 +51,7 @@ def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_
     assert f"{cases[0]['CaseNumber']} {cases[0]['Name']}" in entry.target_key
 
     posts, calls = systems.netvisor_posts(), systems.severa_calls()
-    second = systems.run()
+    second = systems.run("dimensions")
     assert (second["created"], second["updated"], second["failed"]) == (0, 0, 0)
     assert systems.netvisor_posts() == posts, "no changes in Severa: nothing may be written to Netvisor"
     assert systems.severa_calls() - calls == 2, "one changed-since read of cases and one of business units"
@@ -64,7 +64,7 @@ def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_
     systems.severa.state.touch(renamed)
     systems.severa.state.touch(closed)
     calls, before = systems.severa_calls(), len(_dimension_posts(systems))
-    third = systems.run()
+    third = systems.run("dimensions")
     assert (third["created"], third["updated"], third["failed"]) == (0, 2, 0)
     assert systems.severa_calls() - calls == 2
     projects = _items(systems, "Projekti")
@@ -79,20 +79,20 @@ def test_first_run_creates_items_second_is_quiet_and_renames_and_closures_carry_
 
 
 def test_a_missing_dimension_header_is_a_clear_failure_and_nothing_is_written(local_aws: LocalAws) -> None:
-    with running_systems(local_aws, "dimensions", dimension_names=("Projekti", "Liiketoimintayksikkö")) as systems:
+    with world(local_aws, accounts=3, seed=5, dimension_names=("Projekti", "Liiketoimintayksikkö")) as systems:
         # The invocation fails (so the function's Errors alarm fires) with the reason and the fix.
-        outcome = systems.invoke()
+        outcome = systems.invoke("dimensions")
         assert outcome.error is not None
         assert outcome.error["errorType"] == "RunStoppedByError"
         reason = outcome.error["errorMessage"]
-        assert "ConfigurationError" in reason
+        assert "ConfigurationError" not in reason  # words for a person, not class names
         assert "'Kustannuspaikka' (dimensions.cost_centre)" in reason
         assert systems.netvisor_posts() == 0
-        assert systems.cursor() is None, "the cursor stays, so the next run after the fix does everything"
+        assert systems.cursor("dimensions") is None, "the cursor stays, so the next run after the fix does everything"
         assert systems.messages() == []
 
         systems.netvisor.state.add_dimension_name("Kustannuspaikka")
-        fixed = systems.run()
+        fixed = systems.run("dimensions")
         assert fixed["stopped_early"] is None
         assert fixed["failed"] == 0
         created = sum(len(header.items) for header in systems.netvisor.state.dimensions.values())
@@ -100,11 +100,11 @@ def test_a_missing_dimension_header_is_a_clear_failure_and_nothing_is_written(lo
         assert {case["CostCenterNumber"] for case in _cases(systems)} == set(_items(systems, "Kustannuspaikka"))
 
 
-def test_a_bad_case_is_queued_while_the_rest_transfer(systems: Systems) -> None:
+def test_a_bad_case_is_queued_while_the_rest_transfer(systems: World) -> None:
     cases = _cases(systems)
     long_one = cases[-1]
     long_one["Name"] = "Hyvin pitkä projektin nimi " * 10
-    result = systems.run()
+    result = systems.run("dimensions")
     assert result["failed"] == 1
     assert f"{cases[0]['CaseNumber']} {cases[0]['Name']}" in _items(systems, "Projekti")
     assert len(_items(systems, "Projekti")) == len(cases) - 1
@@ -115,13 +115,13 @@ def test_a_bad_case_is_queued_while_the_rest_transfer(systems: Systems) -> None:
     assert "at most 200" in message["message"]
 
 
-def test_dry_run_reads_and_plans_but_writes_nothing(systems: Systems) -> None:
-    result = systems.run({"dry_run": True})
+def test_dry_run_reads_and_plans_but_writes_nothing(systems: World) -> None:
+    result = systems.run("dimensions", {"dry_run": True})
     assert result["dry_run"] is True
     creates = [item for item in result["plan"] if item["action"] == "create"]
-    assert len(creates) == result["fetched"] > 0
-    assert any("<name>Projekti</name>" in (item["preview"] or "") for item in creates)
+    assert len(creates) == result["created"] > 0
+    assert any("<name>Projekti</name>" in item["requests"][0]["body"] for item in creates)
     assert systems.netvisor_posts() == 0
     assert all(not header.items for header in systems.netvisor.state.dimensions.values())
-    assert systems.cursor() is None
+    assert systems.cursor("dimensions") is None
     assert systems.messages() == []

@@ -16,11 +16,10 @@ import pytest
 from sandbox.aws import LocalAws
 from sandbox.severa import build_state
 from sandbox.severa.state import SeveraState
-from tests.integration.transfers.payments.systems import Systems, local_systems
+from tests.integration.rig import World, world
 
 D1, D2, D3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
 OVERTIME_50 = "0c0c0c0c-5050-4050-8050-505050505050"
-PARTITIONS = ("ledger#severa#workday",)
 MAPPING: dict[str, Any] = {
     "hours": {"enabled": True, "record_types": {"default": 11, "overtime": {OVERTIME_50: 100}}},
 }
@@ -66,7 +65,7 @@ def edit(state: SeveraState, guid: str, **changes: Any) -> None:
     state.hour_entries[guid].update(changes, _changed=datetime.now(UTC))
 
 
-def workdays(systems: Systems) -> dict[tuple[str, date, str], Any]:
+def workdays(systems: World) -> dict[tuple[str, date, str], Any]:
     return {(w.employee, w.day, w.collector_ratio): w for w in systems.netvisor.state.workdays}
 
 
@@ -76,16 +75,16 @@ def severa() -> SeveraState:
 
 
 @pytest.fixture
-def systems(local_aws: LocalAws, severa: SeveraState) -> Iterator[Systems]:
-    with local_systems(local_aws, "hours", severa, partitions=PARTITIONS, mapping=MAPPING) as world:
-        yield world
+def systems(local_aws: LocalAws, severa: SeveraState) -> Iterator[World]:
+    with world(local_aws, severa_state=severa, mapping_changes=MAPPING) as running:
+        yield running
 
 
 def user(state: SeveraState, code: str) -> str:
     return next(guid for guid, u in state.users.items() if u["Code"] == code)
 
 
-def test_days_go_to_payroll_and_corrections_replace_them(systems: Systems, severa: SeveraState) -> None:
+def test_days_go_to_payroll_and_corrections_replace_them(systems: World, severa: SeveraState) -> None:
     u1, u2, u6 = user(severa, "U001"), user(severa, "U002"), user(severa, "U006")  # U006 has no employee number
     case1, case2 = list(severa.cases)[:2]
     normal = add_entry(severa, u1, D1, "7.5", case=case1, description="Määrittely")
@@ -96,7 +95,7 @@ def test_days_go_to_payroll_and_corrections_replace_them(systems: Systems, sever
     add_entry(severa, u2, D3, "3", approved=None)  # a day with nothing approved
     add_entry(severa, u6, D1, "5")
 
-    first = systems.run()
+    first = systems.run("hours")
 
     assert (first["created"], first["skipped"], first["failed"]) == (3, 1, 1), first
     sent = workdays(systems)
@@ -110,8 +109,8 @@ def test_days_go_to_payroll_and_corrections_replace_them(systems: Systems, sever
     assert sent[("1001", D1, "11")].dimensions == [("Projekti", f"{project['CaseNumber']} {project['Name']}")]
     assert sent[("1001", D1, "11")].description == "Määrittely"
     assert sent[("1001", D1, "100")].acceptance_status == "confirmed"
-    (unmapped,) = systems.failures()
-    assert unmapped["source"]["id"] == f"{u6}/{D1.isoformat()}"
+    (unmapped,) = systems.messages()
+    assert unmapped["source"]["id"] == f"{D1.isoformat()}/{u6}"
     assert "U006" in unmapped["message"]
     assert "hours.employees" in unmapped["message"]
 
@@ -124,7 +123,7 @@ def test_days_go_to_payroll_and_corrections_replace_them(systems: Systems, sever
         edit(severa, guid, IsApproved=False)
     systems.netvisor.lock_workday("1002", D1)
 
-    second = systems.run()
+    second = systems.run("hours")
 
     assert (second["updated"], second["failed"]) == (2, 1), second
     sent = workdays(systems)
@@ -132,19 +131,19 @@ def test_days_go_to_payroll_and_corrections_replace_them(systems: Systems, sever
     assert sent[("1001", D1, "100")].hours == Decimal("0.00"), "withdrawn overtime cleared"
     assert sent[("1001", D2, "11")].hours == Decimal("0.00"), "a withdrawn day is cleared"
     assert sent[("1002", D1, "11")].hours == Decimal("8.00"), "the approved day is untouched"
-    (refused,) = systems.failures()
+    (refused,) = systems.messages()
     assert refused["error_class"] == "WorkdayRefused"
-    assert refused["source"]["id"] == f"{u2}/{D1.isoformat()}"
+    assert refused["source"]["id"] == f"{D1.isoformat()}/{u2}"
     assert "already been acknowledged or approved" in (refused["remote_text"] or "")
     assert "record type 11: 7.00 h" in refused["message"]
     assert "employee 1002" in refused["message"]
 
 
-def test_switched_off_hours_do_nothing_and_say_so(systems: Systems, severa: SeveraState) -> None:
+def test_switched_off_hours_do_nothing_and_say_so(systems: World, severa: SeveraState) -> None:
     add_entry(severa, user(severa, "U001"), D1, "7.5")
-    systems.set_mapping({"hours": {"enabled": False}})
+    systems.set_mapping(hours={"enabled": False})
 
-    outcome = systems.invoke()
+    outcome = systems.invoke("hours")
 
     assert "hours.enabled is false in the mapping" in outcome.output
     assert outcome.result["fetched"] == 0

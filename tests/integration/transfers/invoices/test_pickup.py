@@ -8,42 +8,33 @@ from typing import Any
 
 import pytest
 from severa_netvisor.errors import ConfigurationError
-from severa_netvisor.state import StateStore
-from severa_netvisor.transfers.invoices import InvoicesTransfer
 
 from sandbox.aws import LocalAws
-from sandbox.environment import SANDBOX_DIMENSION_NAMES
-from sandbox.netvisor import Company, NetvisorSimulator
-from sandbox.severa import SeveraSimulator, build_state
+from sandbox.severa import build_state
 from sandbox.severa.seed import PAID_STATUS, READY_STATUS, SENT_STATUS
-from tests.integration.transfers.invoices import world
+from tests.integration.rig import World, mapping, world
+
+Sims = World
 
 
 @pytest.fixture(scope="module")
-def sims() -> Iterator[tuple[SeveraSimulator, NetvisorSimulator]]:
-    with (
-        SeveraSimulator(state=build_state(21, accounts=4, invoices=40, hour_entries=0)) as severa,
-        NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]) as netvisor,
-    ):
-        yield severa, netvisor
+def sims(local_aws: LocalAws) -> Iterator[World]:
+    with world(local_aws, severa_state=build_state(21, accounts=4, invoices=40, hour_entries=0)) as running:
+        yield running
 
 
-def _picked(sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws, **mapping: Any) -> set[str]:
-    severa, netvisor = sims
-    context = world.context(severa, netvisor, world.mapping(**mapping))
-    transfer = InvoicesTransfer(context, StateStore(local_aws.table_name()))
-    return {record.ref.id for page in transfer.fetch_pages(None, full_resync=False) for record in page}
+def _picked(sims: World, local_aws: LocalAws, **changes: Any) -> set[str]:
+    run = sims.start("invoices", mapping=mapping(**changes))
+    return {record.ref.id for page in run.fetch_pages(None, full_resync=False) for record in page}
 
 
-def test_the_ready_status_is_picked_up(sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws) -> None:
-    ready = {guid for guid, r in sims[0].state.invoices.items() if r["InvoiceStatus"] == READY_STATUS}
+def test_the_ready_status_is_picked_up(sims: World, local_aws: LocalAws) -> None:
+    ready = {guid for guid, r in sims.severa.state.invoices.items() if r["InvoiceStatus"] == READY_STATUS}
     assert ready
     assert _picked(sims, local_aws) == ready
 
 
-def test_only_the_configured_business_units(
-    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
-) -> None:
+def test_only_the_configured_business_units(sims: World, local_aws: LocalAws) -> None:
     # Every seeded invoice belongs to the head office; the Tampere unit has none of its own.
     assert _picked(sims, local_aws, invoices={"business_units": ["Tampereen yksikkö"]}) == set()
     assert _picked(sims, local_aws, invoices={"business_units": ["Pääkonttori"]}) == _picked(sims, local_aws)
@@ -51,10 +42,8 @@ def test_only_the_configured_business_units(
         _picked(sims, local_aws, invoices={"business_units": ["Helsingin yksikkö"]})
 
 
-def test_sent_invoices_since_a_date_are_picked_up_as_well(
-    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
-) -> None:
-    state = sims[0].state
+def test_sent_invoices_since_a_date_are_picked_up_as_well(sims: World, local_aws: LocalAws) -> None:
+    state = sims.severa.state
     since = date(2026, 6, 1)
     sent = {
         guid
@@ -67,9 +56,7 @@ def test_sent_invoices_since_a_date_are_picked_up_as_well(
     assert picked - sent == _picked(sims, local_aws)
 
 
-def test_a_misspelt_status_name_is_a_configuration_error_not_a_silent_nothing(
-    sims: tuple[SeveraSimulator, NetvisorSimulator], local_aws: LocalAws
-) -> None:
+def test_a_misspelt_status_name_is_a_configuration_error_not_a_silent_nothing(sims: World, local_aws: LocalAws) -> None:
     # Severa answers a read for an unknown status with an empty list: without this check a typo in the
     # mapping would transfer nothing, forever, and nobody would be told.
     typo = {"ready_to_transfer": READY_STATUS.replace("Netvisoriin", "Netvisorin")}

@@ -20,7 +20,7 @@ from sandbox.netvisor.state import InvoiceRecord
 from sandbox.severa import build_state
 from sandbox.severa.seed import SENT_STATUS
 from sandbox.severa.state import SeveraState
-from tests.integration.transfers.payments.systems import Systems, local_systems
+from tests.integration.rig import World, world
 
 PAID = "Maksettu"
 PARTIAL = "Osittain maksettu"
@@ -79,9 +79,9 @@ def netvisor_invoice(sim: NetvisorSimulator, number: str, amount: str, reference
     return key
 
 
-def transferred(systems: Systems, severa_guid: str, netvisor_key: int) -> None:
+def transferred(systems: World, severa_guid: str, netvisor_key: int) -> None:
     """The ledger entry the invoices transfer writes after sending an invoice."""
-    systems.state_store().mark_done(
+    systems.store().mark_done(
         SourceRef("severa", "invoice", severa_guid),
         target_key=str(netvisor_key),
         content_hash="sent-by-the-invoices-transfer",
@@ -107,20 +107,18 @@ MAPPING = {
 }
 
 
-#: The payments transfer's ledger partitions, cleared before each test.
-PARTITIONS = ("ledger#netvisor#payment", "ledger#netvisor#creditloss")
-
-
 @pytest.fixture
-def world(local_aws: LocalAws) -> Iterator[tuple[Systems, list[str]]]:
+def payments_world(local_aws: LocalAws) -> Iterator[tuple[World, list[str]]]:
     state = severa_state(7)
     guids = prepare_severa(state, [2001, 2002, 2003, 2004, 2005, 2006, 2007])
-    with local_systems(local_aws, "payments", state, partitions=PARTITIONS, mapping=MAPPING) as systems:
+    with world(local_aws, severa_state=state, mapping_changes=MAPPING) as systems:
         yield systems, guids
 
 
-def test_payments_reach_severa_once_and_the_odd_ones_are_reported(world: tuple[Systems, list[str]]) -> None:
-    systems, (s1, s2, s3, s4, _s5, s6, s7) = world
+def test_payments_reach_severa_once_and_the_odd_ones_are_reported(
+    payments_world: tuple[World, list[str]],
+) -> None:
+    systems, (s1, s2, s3, s4, _s5, s6, s7) = payments_world
     nv = systems.netvisor
     severa = systems.severa.state
     n1 = netvisor_invoice(nv, "2001", "124.00")
@@ -145,7 +143,7 @@ def test_payments_reach_severa_once_and_the_odd_ones_are_reported(world: tuple[S
         nv.state.invoices[n7].status = "creditloss"
         nv.state.invoices[n7].last_modified = nv.now()
 
-    first = systems.run()
+    first = systems.run("payments")
 
     assert first["created"] == 6, first
     assert first["failed"] == 3, first
@@ -169,7 +167,7 @@ def test_payments_reach_severa_once_and_the_odd_ones_are_reported(world: tuple[S
     assert severa.invoices[s7]["InvoiceStatus"] == SENT_STATUS
     assert log_texts(severa, s7) == []
 
-    failures = {(f["source"]["type"], f["error_class"]): f for f in systems.failures()}
+    failures = {(f["source"]["type"], f["error_class"]): f for f in systems.messages()}
     assert set(failures) == {
         ("payment", "PaymentUnmatched"),
         ("payment", "PaymentNotApplicable"),
@@ -187,12 +185,12 @@ def test_payments_reach_severa_once_and_the_odd_ones_are_reported(world: tuple[S
     logs_before = len(severa.invoice_log)
     statuses_before = {guid: dict(record) for guid, record in severa.invoices.items()}
     quota_before = systems.severa.used_quota
-    second = systems.run()
+    second = systems.run("payments")
     assert second["created"] == second["updated"] == second["failed"] == 0, second
-    assert second["skipped"] == second["fetched"] > 0
+    assert second["unchanged"] + second["still_failing"] == second["fetched"] > 0
     assert len(severa.invoice_log) == logs_before
     assert {guid: dict(record) for guid, record in severa.invoices.items()} == statuses_before
-    assert systems.failures() == []
+    assert systems.messages() == []
     # Only the reads that find invoices the integration did not transfer: statuses + one list per status.
     assert systems.severa.used_quota - quota_before <= 4
 
@@ -200,7 +198,7 @@ def test_payments_reach_severa_once_and_the_odd_ones_are_reported(world: tuple[S
 def test_backfill_catches_up_on_payments_from_before_installation(local_aws: LocalAws) -> None:
     state = severa_state(1)
     (guid,) = prepare_severa(state, [3001])
-    with local_systems(local_aws, "payments", state, partitions=PARTITIONS) as systems:
+    with world(local_aws, severa_state=state) as systems:
         nv = systems.netvisor
         key = netvisor_invoice(nv, "3001", "99.90")
         long_ago = nv.now() - timedelta(days=60)
@@ -209,20 +207,28 @@ def test_backfill_catches_up_on_payments_from_before_installation(local_aws: Loc
             payment.last_modified = long_ago
             nv.state.invoices[key].last_modified = long_ago
 
-        ordinary = systems.run()
+        ordinary = systems.run("payments")
         assert ordinary["fetched"] == 0, ordinary
         assert state.invoices[guid]["InvoiceStatus"] == SENT_STATUS
 
         since = (long_ago - timedelta(days=30)).date().isoformat()
-        preview = systems.run({"since": since, "dry_run": True})
+        preview = systems.run("payments", {"since": since, "dry_run": True})
         (planned,) = preview["plan"]
         assert planned["action"] == "create"
-        assert f"Severa invoice: {guid}" in planned["preview"]
-        assert "paid in full" in planned["preview"]
+        operations = [(r["system"], r["operation"]) for r in planned["requests"]]
+        assert operations == [
+            ("severa", "add a line to the invoice's log (AddNewInvoiceLogEntry)"),
+            ("severa", "set the invoice's payment date (SetInvoicePaymentDate)"),
+            ("severa", "set the invoice's status (SetInvoiceStatus)"),
+        ]
+        assert all(
+            f"invoiceGUID: {guid}" in r["body"] or f"invoiceGuid: {guid}" in r["body"] for r in planned["requests"]
+        )
+        assert "paid in full" in planned["requests"][0]["body"]
         assert state.invoices[guid]["InvoiceStatus"] == SENT_STATUS, "a dry run writes nothing"
 
-        backfill = systems.run({"since": since})
+        backfill = systems.run("payments", {"since": since})
         assert backfill["created"] == 1, backfill
         assert state.invoices[guid]["InvoiceStatus"] == PAID
         assert paid_on(state, guid) == long_ago.date()
-        assert systems.failures() == []
+        assert systems.messages() == []

@@ -12,7 +12,7 @@ from severa_netvisor.state import SourceRef
 
 from sandbox.aws import LocalAws
 from sandbox.netvisor.state import ProductRecord
-from tests.integration.transfers.products.harness import Systems, running_systems
+from tests.integration.rig import World, world
 
 #: The seeded products' and work types' codes (sandbox/severa/seed.py).
 PRODUCT_CODES = {"LIS-01", "KOUL-01", "KIRJA-01", "LEHTI-01", "MATKA-01"}
@@ -20,32 +20,32 @@ WORK_TYPE_CODES = {"SUUN", "KONS", "PM", "TEST"}
 
 
 @pytest.fixture
-def systems(local_aws: LocalAws) -> Iterator[Systems]:
-    with running_systems(local_aws, "products") as running:
+def systems(local_aws: LocalAws) -> Iterator[World]:
+    with world(local_aws, accounts=3, seed=5) as running:
         yield running
 
 
-def _severa_product(systems: Systems, code: str) -> dict[str, Any]:
+def _severa_product(systems: World, code: str) -> dict[str, Any]:
     [product] = [p for p in systems.severa.state.products.values() if p["Code"] == code]
     return product
 
 
-def _severa_work_type(systems: Systems, code: str) -> dict[str, Any]:
+def _severa_work_type(systems: World, code: str) -> dict[str, Any]:
     [work_type] = [w for w in systems.severa.state.work_types.values() if w["Code"] == code]
     return work_type
 
 
-def _netvisor_products(systems: Systems, code: str) -> list[ProductRecord]:
+def _netvisor_products(systems: World, code: str) -> list[ProductRecord]:
     return [p for p in systems.netvisor.state.products.values() if p.code == code]
 
 
-def _netvisor_product(systems: Systems, code: str) -> ProductRecord:
+def _netvisor_product(systems: World, code: str) -> ProductRecord:
     [product] = _netvisor_products(systems, code)
     return product
 
 
-def test_first_run_transfers_all_second_is_quiet_and_changes_carry_over(systems: Systems) -> None:
-    first = systems.run()
+def test_first_run_transfers_all_second_is_quiet_and_changes_carry_over(systems: World) -> None:
+    first = systems.run("products")
     assert (first["created"], first["failed"]) == (9, 0)
     assert {p.code for p in systems.netvisor.state.products.values()} == PRODUCT_CODES | WORK_TYPE_CODES
     licence = _netvisor_product(systems, "LIS-01")
@@ -67,7 +67,7 @@ def test_first_run_transfers_all_second_is_quiet_and_changes_carry_over(systems:
     assert entry.target_key == str(consulting.key)
 
     posts, calls = systems.netvisor_posts(), systems.severa_calls()
-    second = systems.run()
+    second = systems.run("products")
     assert (second["created"], second["updated"], second["failed"]) == (0, 0, 0)
     assert systems.netvisor_posts() == posts, "no changes in Severa: nothing may be written to Netvisor"
     assert systems.severa_calls() - calls == 2, "one changed-since read of products and one of work types"
@@ -79,7 +79,7 @@ def test_first_run_transfers_all_second_is_quiet_and_changes_carry_over(systems:
     work_type["IsActive"] = False
     systems.severa.state.touch(work_type)
     calls = systems.severa_calls()
-    third = systems.run()
+    third = systems.run("products")
     assert (third["created"], third["updated"], third["failed"]) == (0, 2, 0)
     assert systems.severa_calls() - calls == 2
     changed = _netvisor_product(systems, "LIS-01")
@@ -89,7 +89,7 @@ def test_first_run_transfers_all_second_is_quiet_and_changes_carry_over(systems:
     assert len(systems.netvisor.state.products) == 9
 
 
-def test_bad_records_are_queued_while_the_rest_transfer_and_a_fix_is_picked_up(systems: Systems) -> None:
+def test_bad_records_are_queued_while_the_rest_transfer_and_a_fix_is_picked_up(systems: World) -> None:
     no_code = _severa_product(systems, "LEHTI-01")
     no_code["Code"] = None
     old_vat = _severa_product(systems, "KIRJA-01")
@@ -104,7 +104,7 @@ def test_bad_records_are_queued_while_the_rest_transfer_and_a_fix_is_picked_up(s
     )
     state.products[by_hand.key] = by_hand
 
-    result = systems.run()
+    result = systems.run("products")
     assert (result["created"], result["adopted"], result["failed"]) == (6, 1, 2)
     assert {p.code for p in state.products.values()} == (PRODUCT_CODES | WORK_TYPE_CODES) - {"LEHTI-01", "KIRJA-01"}
     assert _netvisor_product(systems, "KOUL-01").key == by_hand.key
@@ -124,20 +124,20 @@ def test_bad_records_are_queued_while_the_rest_transfer_and_a_fix_is_picked_up(s
 
     old_vat["VAT"] = Decimal("13.5")
     systems.severa.state.touch(old_vat)
-    fixed = systems.run()
+    fixed = systems.run("products")
     assert (fixed["created"], fixed["failed"]) == (1, 0)
     assert _netvisor_product(systems, "KIRJA-01").fields["defaultvatpercentage"] == "13,5"
 
 
-def test_dry_run_reads_and_plans_but_writes_nothing(systems: Systems) -> None:
-    result = systems.run({"dry_run": True})
+def test_dry_run_reads_and_plans_but_writes_nothing(systems: World) -> None:
+    result = systems.run("products", {"dry_run": True})
     assert result["dry_run"] is True
     creates = [item for item in result["plan"] if item["action"] == "create"]
     assert len(creates) == 9
-    assert any("<productcode>LIS-01</productcode>" in (item["preview"] or "") for item in creates)
+    assert any("<productcode>LIS-01</productcode>" in item["requests"][0]["body"] for item in creates)
     assert systems.netvisor_posts() == 0
     assert systems.netvisor.state.products == {}
-    assert systems.cursor() is None
+    assert systems.cursor("products") is None
     guid = _severa_product(systems, "LIS-01")["GUID"]
     assert systems.ledger(SourceRef("severa", "product", guid)) is None
     assert systems.messages() == []

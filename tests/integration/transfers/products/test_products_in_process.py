@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from severa_netvisor.engine import Engine, EngineOptions, RunRequest, RunSummary
-from severa_netvisor.failures import FailureQueue
-from severa_netvisor.settings import Settings
-from severa_netvisor.transfers.products import WATERMARK_REF, build_transfer
+from severa_netvisor.engine import EngineOptions, RunSummary
 
 from sandbox.aws import LocalAws
-from tests.integration.transfers.products.harness import Systems, running_systems
+from tests.integration.rig import World, world
+
+Systems = World
+#: The watermark's id (``engine.contract.watermark``): the cursor reaches it only past the whole read.
+WATERMARK_ID = "!"
 
 MARGIN_SECONDS = 60.0
 
@@ -41,28 +42,18 @@ class ScriptedContext:
 
 @pytest.fixture
 def systems(local_aws: LocalAws) -> Iterator[Systems]:
-    with running_systems(local_aws, "products") as running:
+    with world(local_aws, accounts=3, seed=5) as running:
         yield running
 
 
 def _run(systems: Systems, context: Any | None = None) -> RunSummary:
-    env = systems.env()
-    settings = Settings(
-        state_table_name=env["STATE_TABLE_NAME"],
-        failed_records_queue_url=env["FAILED_RECORDS_QUEUE_URL"],
-        severa_secret_name=env["SEVERA_SECRET_NAME"],
-        netvisor_secret_name=env["NETVISOR_SECRET_NAME"],
-        mapping_parameter_name=env["MAPPING_PARAMETER_NAME"],
-    )
-    engine = Engine(
-        build_transfer(settings),
-        state=systems.store(),
-        failure_queue=FailureQueue(systems.queue_url),
+    engine = systems.engine(
+        "products",
         margin_seconds=MARGIN_SECONDS,
         # One waiting record: the reading keeps pace with the writing, so the stop lands mid-read.
-        options=EngineOptions(queue_size=1),
+        options=EngineOptions(queue_size=1, shared_lease=systems.options.shared_lease),
     )
-    return engine.run(RunRequest(run_id=str(uuid.uuid4())), context)
+    return systems.run_engine("products", engine=engine, context_=context)
 
 
 def test_a_run_out_of_time_checkpoints_inside_the_window_and_the_next_run_finishes(systems: Systems) -> None:
@@ -70,8 +61,8 @@ def test_a_run_out_of_time_checkpoints_inside_the_window_and_the_next_run_finish
     assert first.stopped_early is not None
     assert "time budget" in first.stopped_early
     assert 3 <= first.created < 9
-    cursor = systems.cursor()
-    assert cursor is None or cursor.record_id != WATERMARK_REF.id, "the watermark must not pass unsettled records"
+    cursor = systems.cursor("products")
+    assert cursor is None or cursor.record_id != WATERMARK_ID, "the watermark must not pass unsettled records"
 
     second = _run(systems, None)
     assert second.stopped_early is None
@@ -79,9 +70,9 @@ def test_a_run_out_of_time_checkpoints_inside_the_window_and_the_next_run_finish
     assert first.created + second.created == 9
     codes = [product.code for product in systems.netvisor.state.products.values()]
     assert len(codes) == len(set(codes)) == 9, "every product exactly once"
-    after = systems.cursor()
+    after = systems.cursor("products")
     assert after is not None
-    assert after.record_id == WATERMARK_REF.id
+    assert after.record_id == WATERMARK_ID
 
     posts = systems.netvisor_posts()
     third = _run(systems, None)
@@ -90,7 +81,7 @@ def test_a_run_out_of_time_checkpoints_inside_the_window_and_the_next_run_finish
 
 
 def test_without_updates_allowed_a_change_is_reported_as_drift(systems: Systems) -> None:
-    systems.set_mapping(lambda mapping: mapping["allow_updates"].update(products=False))
+    systems.set_mapping(allow_updates={"products": False})
     assert _run(systems).created == 9
     [product] = [p for p in systems.severa.state.products.values() if p["Code"] == "MATKA-01"]
     product["UnitPrice"] = Decimal("0.59")

@@ -25,7 +25,7 @@ from severa_netvisor.mapping.dimensions import (
 from severa_netvisor.mapping.loader import parse_mapping
 from severa_netvisor.netvisor.models import Dimension, DimensionItem, DimensionItemInput
 from severa_netvisor.severa.models import BusinessUnit, Case
-from severa_netvisor.transfers.dimensions import DimensionConflict, DimensionsTransfer
+from severa_netvisor.transfers.dimensions import DimensionConflict, DimensionsRun
 
 SANDBOX_MAPPING = Path(__file__).resolve().parents[4] / "sandbox" / "mapping.yaml"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -160,11 +160,11 @@ def all_headers() -> dict[str, dict[str, bool]]:
     return {"Projekti": {}, "Kustannuspaikka": {}, "Liiketoimintayksikkö": {}}
 
 
-def records(moved: DimensionsTransfer) -> list[Any]:
+def records(moved: DimensionsRun) -> list[Any]:
     return [record for page in moved.fetch_pages(None, full_resync=False) for record in page]
 
 
-def planned_case(moved: DimensionsTransfer, **fields: Any) -> PlannedWrite[Any]:
+def planned_case(moved: DimensionsRun, **fields: Any) -> PlannedWrite[Any]:
     moved._clients.severa.cases = [case(**fields)]  # type: ignore[attr-defined]
     [record] = [r for r in records(moved) if r.ref.type == "case"]
     return moved.prepare(record)
@@ -179,7 +179,7 @@ def test_cost_centres_come_from_cases_once_each_at_their_latest_change() -> None
         ],
         units=[unit(UpdatedTS=T0 + timedelta(hours=2))],
     )
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), severa, FakeNetvisor(all_headers())))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), severa, FakeNetvisor(all_headers())))
     found = records(moved)
     assert [(r.ref.type, r.ref.id) for r in found] == [
         ("case", "c-3"),
@@ -194,18 +194,18 @@ def test_cost_centres_come_from_cases_once_each_at_their_latest_change() -> None
 def test_sources_without_a_dimension_are_not_read() -> None:
     severa = FakeSevera(cases=[case()], units=[unit()])
     mapping = sandbox_mapping(project=None, cost_centre=None)
-    moved = DimensionsTransfer(FakeClients(mapping, severa, FakeNetvisor(all_headers())))
+    moved = DimensionsRun(FakeClients(mapping, severa, FakeNetvisor(all_headers())))
     assert [r.ref.type for r in records(moved)] == ["businessunit"]
     assert severa.reads == ["units"]
     mapping = sandbox_mapping(business_unit=None)
     severa.reads.clear()
-    records(DimensionsTransfer(FakeClients(mapping, severa, FakeNetvisor(all_headers()))))
+    records(DimensionsRun(FakeClients(mapping, severa, FakeNetvisor(all_headers()))))
     assert severa.reads == ["cases/2"], "closed (inactive) cases are read too"
 
 
 def test_a_missing_header_stops_the_read_naming_it_and_the_mapping_key() -> None:
     netvisor = FakeNetvisor({"Projekti": {}, "Liiketoimintayksikkö": {}})
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), FakeSevera(cases=[case()]), netvisor))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), FakeSevera(cases=[case()]), netvisor))
     with pytest.raises(ConfigurationError) as caught:
         records(moved)
     assert "'Kustannuspaikka' (dimensions.cost_centre)" in caught.value.message
@@ -214,7 +214,7 @@ def test_a_missing_header_stops_the_read_naming_it_and_the_mapping_key() -> None
 
 def test_new_items_are_added_and_renames_name_the_old_item() -> None:
     netvisor = FakeNetvisor(all_headers())
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
     first = planned_case(moved)
     assert moved.lookup_existing(first) is None
     key = moved.write(first, None)
@@ -230,7 +230,7 @@ def test_new_items_are_added_and_renames_name_the_old_item() -> None:
 
 def test_an_item_already_as_wanted_is_adopted_without_a_write() -> None:
     netvisor = FakeNetvisor({**all_headers(), "Projekti": {"5001 Pilvisiirto": False}})
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
     planned = planned_case(moved)
     existing = moved.lookup_existing(planned)
     assert existing == item_key("Projekti", "5001 Pilvisiirto")
@@ -245,7 +245,7 @@ def test_an_item_already_as_wanted_is_adopted_without_a_write() -> None:
 
 def test_a_rename_onto_an_existing_item_is_a_conflict() -> None:
     netvisor = FakeNetvisor({**all_headers(), "Projekti": {"5001 Pilvisiirto": False, "5001 Uusi": False}})
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
     planned = planned_case(moved, Name="Uusi")
     with pytest.raises(DimensionConflict, match="Netvisor already has an item '5001 Uusi'"):
         moved.write(planned, item_key("Projekti", "5001 Pilvisiirto"))
@@ -254,7 +254,7 @@ def test_a_rename_onto_an_existing_item_is_a_conflict() -> None:
 
 def test_an_item_gone_from_netvisor_or_under_another_dimension_is_made_again() -> None:
     netvisor = FakeNetvisor({**all_headers(), "Projektit": {"5001 Pilvisiirto": False}})
-    moved = DimensionsTransfer(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
+    moved = DimensionsRun(FakeClients(sandbox_mapping(), FakeSevera(), netvisor))
     planned = planned_case(moved)
     moved.write(planned, item_key("Projektit", "5001 Pilvisiirto"))
     moved.write(planned_case(moved, Name="Uusi"), item_key("Projekti", "5001 Poistettu"))

@@ -20,7 +20,7 @@ from severa_netvisor.netvisor import xmlbuild
 from severa_netvisor.netvisor.models import InvoiceCommentLine, InvoiceProductLine
 from severa_netvisor.severa.models import Invoice
 
-from tests.integration.transfers.invoices.world import mapping
+from tests.integration.rig import mapping
 
 CONFIG = mapping()
 DAY = datetime(2026, 3, 10)
@@ -312,7 +312,7 @@ def test_a_rate_not_in_force_on_the_supply_date_is_refused() -> None:
 
 
 def test_an_unmapped_rate_is_refused() -> None:
-    config = mapping(vat={"rates": {"25.5": "KOMY"}})
+    config = mapping(vat={"rates": {"13.5": None}})  # merged into the sandbox mapping: None removes it
     _fails(invoice(), "row 2 VAT rate: 13.5 % has no Netvisor VAT code", config=config)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from severa_netvisor.engine import SourceRecord
+from severa_netvisor.engine import RunContext, SourceRecord
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.mapping.payments import PaymentFacts, PaymentUnmatched
 from severa_netvisor.netvisor.models import InvoicePage, SalesInvoiceSummary, SalesPayment
@@ -17,7 +17,7 @@ from severa_netvisor.severa.models import Invoice, InvoiceStatus
 from severa_netvisor.state import Cursor, LedgerEntry, LedgerStatus, SourceRef
 from severa_netvisor.transfers.payments import (
     FIRST_RUN_LOOKBACK,
-    PaymentsTransfer,
+    PaymentsRun,
     from_netvisor_time,
     to_netvisor_time,
 )
@@ -86,26 +86,22 @@ class Severa:
 
 
 class Clients:
-    def __init__(self, netvisor: Netvisor, severa: Severa):
-        self.netvisor, self.severa = netvisor, severa
+    def __init__(self, netvisor: Netvisor, severa: Severa, config: MappingConfig):
+        self.netvisor, self.severa, self.mapping = netvisor, severa, config
 
 
 class Ledger:
-    def __init__(self, links: dict[str, str]):
+    """The run's ledger: the invoices transfer's links (Netvisor key -> Severa GUID) and the payments
+    written back before (payment key -> Severa GUID)."""
+
+    def __init__(self, links: dict[str, str], done: dict[str, str] | None = None):
         self.links = links
-
-    def reset(self) -> None:
-        return None
-
-    def severa_guid(self, netvisor_key: int) -> str | None:
-        return self.links.get(str(netvisor_key))
-
-
-class State:
-    def __init__(self, done: dict[str, str] | None = None):
         self.done = done or {}
 
-    def get_ledger(self, refs: Iterable[SourceRef]) -> dict[SourceRef, LedgerEntry]:
+    def targets_of(self, system: str, record_type: str) -> dict[str, str]:
+        return dict(self.links)
+
+    def get(self, refs: Iterable[SourceRef]) -> dict[SourceRef, LedgerEntry]:
         return {
             ref: LedgerEntry(ref, LedgerStatus.DONE, 1, target_key=self.done[ref.id])
             for ref in refs
@@ -113,18 +109,24 @@ class State:
         }
 
 
+class Transfers:
+    """A warm Lambda: the same definition starts a new run each time."""
+
+    def __init__(self, netvisor: Netvisor, severa: Severa, ledger: Ledger, config: MappingConfig):
+        self.clients = Clients(netvisor, severa, config)
+        self.ledger = ledger
+
+    def start(self) -> PaymentsRun:
+        run = RunContext("run", "payments", False, False, ledger=self.ledger, now=lambda: NOW)  # type: ignore[arg-type]
+        return PaymentsRun(run, self.clients)  # type: ignore[arg-type]
+
+
 def transfer(netvisor: Netvisor, severa: Severa, *, links: dict[str, str] | None = None,
-             done: dict[str, str] | None = None, **options: Any) -> PaymentsTransfer:  # fmt: skip
-    return PaymentsTransfer(
-        mapping=mapping(**options),
-        clients=Clients(netvisor, severa),  # type: ignore[arg-type]
-        ledger_index=Ledger(links or {}),  # type: ignore[arg-type]
-        state=State(done),  # type: ignore[arg-type]
-        clock=lambda: NOW,
-    )
+             done: dict[str, str] | None = None, **options: Any) -> PaymentsRun:  # fmt: skip
+    return Transfers(netvisor, severa, Ledger(links or {}, done), mapping(**options)).start()
 
 
-def read(t: PaymentsTransfer, since: Cursor | None = None) -> list[SourceRecord]:
+def read(t: PaymentsRun, since: Cursor | None = None) -> list[SourceRecord]:
     return [r for page in t.fetch_pages(since, full_resync=False) for r in page]
 
 
@@ -190,7 +192,7 @@ def test_switched_off_reads_nothing() -> None:
 def test_a_warm_lambda_reads_severa_again_on_its_next_run() -> None:
     nv = Netvisor([payment(11, "1003", "10.00", 1)], [invoice(901, "1003", "10.00", "0.00")])
     severa = Severa([])
-    t = transfer(nv, severa)
-    assert read(t)[0].data.severa_invoice_guid is None
+    warm = Transfers(nv, severa, Ledger({}), mapping())
+    assert read(warm.start())[0].data.severa_invoice_guid is None
     severa.invoices.append(severa_invoice("g-new", 1003, "1"))
-    assert read(t)[0].data.severa_invoice_guid == "g-new"
+    assert read(warm.start())[0].data.severa_invoice_guid == "g-new"

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from severa_netvisor.engine import PlannedWrite, Skip
+from severa_netvisor.engine import PlannedWrite, RunContext
+from severa_netvisor.engine.contract import window
 from severa_netvisor.mapping.config import MappingConfig, ProductMapping
 from severa_netvisor.mapping.loader import parse_mapping
 from severa_netvisor.mapping.products import (
@@ -26,7 +27,7 @@ from severa_netvisor.netvisor.models import ProductInput, ProductSummary
 from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import Product, WorkType
 from severa_netvisor.state import Cursor
-from severa_netvisor.transfers.products import WATERMARK_REF, ProductConflict, ProductsTransfer, window_positions
+from severa_netvisor.transfers.products import ProductConflict, ProductsRun
 
 SANDBOX_MAPPING = Path(__file__).resolve().parents[4] / "sandbox" / "mapping.yaml"
 TODAY = date(2026, 11, 21)
@@ -181,11 +182,11 @@ class FakeNetvisor:
         self.lists += 1
         return self.listing
 
-    def add_product(self, payload: ProductInput) -> int:
+    def add_product(self, payload: ProductInput, *, body: bytes | None = None) -> int:
         self.added.append(payload)
         return 500 + len(self.added)
 
-    def edit_product(self, key: int, payload: ProductInput) -> None:
+    def edit_product(self, key: int, payload: ProductInput, *, body: bytes | None = None) -> None:
         self.edited.append((key, payload))
 
 
@@ -201,19 +202,20 @@ def mapping() -> MappingConfig:
     return parse_mapping(SANDBOX_MAPPING.read_text("utf-8"), source="sandbox mapping")
 
 
-def transfer(mapping: MappingConfig, severa: FakeSevera, netvisor: FakeNetvisor | None = None) -> ProductsTransfer:
-    return ProductsTransfer(
-        FakeClients(mapping, severa, netvisor or FakeNetvisor()), clock=lambda: NOW, overlap=timedelta(minutes=2)
-    )
+def transfer(mapping: MappingConfig, severa: FakeSevera, netvisor: FakeNetvisor | None = None) -> ProductsRun:
+    """One run of the products transfer (the engine would start a new one for each run)."""
+    run = RunContext("run-1", "products", False, False, ledger=None, now=lambda: NOW)  # type: ignore[arg-type]
+    return ProductsRun(run, FakeClients(mapping, severa, netvisor or FakeNetvisor()))
 
 
 def test_window_positions_keep_records_after_the_stored_cursor_and_before_the_read() -> None:
     stored = NOW - timedelta(hours=1)
-    asked, placed = window_positions(Cursor(stored - timedelta(minutes=2)), NOW, timedelta(minutes=2))
-    assert (asked, placed) == (stored - timedelta(minutes=2), stored)
-    assert window_positions(None, NOW, timedelta(minutes=2)) == (EPOCH, EPOCH + timedelta(minutes=2))
+    overlap = timedelta(minutes=2)
+    asked, placed = window(Cursor(stored - overlap), NOW, overlap, EPOCH)
+    assert (asked, placed) == (stored - overlap, stored)
+    assert window(None, NOW, overlap, EPOCH) == (EPOCH, EPOCH + overlap)
     # An explicit 'since' just now: records still come before the watermark at the read time.
-    _, placed = window_positions(Cursor(NOW - timedelta(seconds=30)), NOW, timedelta(minutes=2))
+    _, placed = window(Cursor(NOW - timedelta(seconds=30)), NOW, overlap, EPOCH)
     assert placed < NOW
 
 
@@ -222,7 +224,8 @@ def test_records_come_sorted_and_a_watermark_at_the_read_time_ends_the_read(mapp
     since = Cursor(NOW - timedelta(hours=1))
     pages = list(transfer(mapping, severa).fetch_pages(since, full_resync=False))
     records = [record for page in pages for record in page]
-    assert [r.ref.id for r in records] == ["a", "b", "c", WATERMARK_REF.id]
+    assert [r.ref.id for r in records] == ["a", "b", "c", "!"]
+    assert records[-1].is_watermark
     assert [r.ref.type for r in records[:3]] == ["product", "product", "worktype"]
     assert {r.changed_at for r in records[:3]} == {NOW - timedelta(minutes=58)}
     assert records[-1].changed_at == NOW
@@ -234,13 +237,14 @@ def test_nothing_changed_gives_no_records_and_no_watermark(mapping: MappingConfi
     assert list(transfer(mapping, FakeSevera()).fetch_pages(None, full_resync=False)) == []
 
 
-def test_the_watermark_is_skipped_and_products_are_planned_with_their_xml(mapping: MappingConfig) -> None:
+def test_products_are_planned_with_their_xml_built_once(mapping: MappingConfig) -> None:
     moved = transfer(mapping, FakeSevera([product()]))
-    *pages, [watermark] = list(moved.fetch_pages(None, full_resync=False))
-    assert isinstance(moved.prepare(watermark), Skip)
-    planned = moved.prepare(pages[0][0])
+    [[record, watermark]] = list(moved.fetch_pages(None, full_resync=False))
+    assert watermark.is_watermark
+    planned = moved.prepare(record)
     assert isinstance(planned, PlannedWrite)
-    assert "<productcode>LIS-01</productcode>" in planned.preview
+    assert planned.body is not None
+    assert b"<productcode>LIS-01</productcode>" in planned.body
     assert planned.summary["unit_price"] == "490.00"
     assert planned.summary["vat"] == "25.5"
 
@@ -248,8 +252,8 @@ def test_the_watermark_is_skipped_and_products_are_planned_with_their_xml(mappin
 def test_lookup_reads_the_product_list_once_per_run_and_matches_the_code(mapping: MappingConfig) -> None:
     netvisor = FakeNetvisor([ProductSummary(netvisor_key=7, code="LIS-01"), ProductSummary(netvisor_key=8, code="X")])
     moved = transfer(mapping, FakeSevera([product(), product(GUID="p-2", Code="NEW")]), netvisor)
-    [page, _] = list(moved.fetch_pages(None, full_resync=False))
-    first, second = (moved.prepare(record) for record in page)
+    [page] = list(moved.fetch_pages(None, full_resync=False))
+    first, second = (moved.prepare(record) for record in page[:2])
     assert isinstance(first, PlannedWrite)
     assert isinstance(second, PlannedWrite)
     assert moved.lookup_existing(first) == "7"
@@ -259,8 +263,8 @@ def test_lookup_reads_the_product_list_once_per_run_and_matches_the_code(mapping
     assert moved.write(first, "7") == "7"
     assert netvisor.edited == [(7, first.payload)]
     assert netvisor.lists == 1
-    list(moved.fetch_pages(None, full_resync=False))
-    moved.lookup_existing(first)
+    next_run = transfer(mapping, FakeSevera([product()]), netvisor)
+    next_run.lookup_existing(first)
     assert netvisor.lists == 2, "the next run reads Netvisor again"
 
 
@@ -269,7 +273,7 @@ def test_two_netvisor_products_with_the_code_are_a_conflict(mapping: MappingConf
         [ProductSummary(netvisor_key=7, code="LIS-01"), ProductSummary(netvisor_key=9, code="LIS-01")]
     )
     moved = transfer(mapping, FakeSevera([product()]), netvisor)
-    [page, _] = list(moved.fetch_pages(None, full_resync=False))
+    [page] = list(moved.fetch_pages(None, full_resync=False))
     planned = moved.prepare(page[0])
     assert isinstance(planned, PlannedWrite)
     with pytest.raises(ProductConflict, match="2 products with the code 'LIS-01' \\(keys 7, 9\\)"):
