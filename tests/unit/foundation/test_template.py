@@ -110,6 +110,10 @@ def test_function_can_read_exactly_what_it_needs(logical: str) -> None:
 @pytest.mark.parametrize("logical", sorted(FUNCTIONS))
 def test_function_schedules_are_parameters(logical: str) -> None:
     for event in FUNCTIONS[logical]["Properties"].get("Events", {}).values():
+        if logical == "ReplayFunction":  # runs from the failed-records queue, not on a schedule
+            assert event["Type"] == "SQS"
+            assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            continue
         assert event["Type"] == "ScheduleV2"
         props = event["Properties"]
         for key in ("ScheduleExpression", "ScheduleExpressionTimezone", "State"):
@@ -127,7 +131,7 @@ def test_function_errors_raise_an_alarm(logical: str) -> None:
     watching = [
         alarm
         for alarm in alarms
-        if alarm["Properties"]["MetricName"] == "Errors"
+        if alarm["Properties"].get("MetricName") == "Errors"
         and {"Name": "FunctionName", "Value": {"Ref": logical}} in alarm["Properties"]["Dimensions"]
     ]
     assert watching, f"no Errors alarm for {logical}"
@@ -186,7 +190,9 @@ def test_dashboard_has_a_row_per_transfer_with_the_engines_metrics() -> None:
 
 def test_dashboard_shows_every_queue_and_every_alarm() -> None:
     body = TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    for logical in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"):
+    for logical, alarm in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").items():
+        if "Condition" in alarm:
+            continue  # a heartbeat exists only while its schedule is on: the dashboard cannot name it
         assert f"${{{logical}.Arn}}" in body, f"{logical} is not on the dashboard"
     for logical in resources_of_type(TEMPLATE, "AWS::SQS::Queue"):
         assert f"${{{logical}.QueueName}}" in body, f"{logical} depth is not on the dashboard"
@@ -206,3 +212,31 @@ def test_outputs_name_every_function_queue_and_the_dashboard() -> None:
 def test_the_aws_endpoint_override_is_empty_unless_chosen() -> None:
     assert TEMPLATE["Parameters"]["AwsEndpointUrl"]["Default"] == ""
     assert GLOBALS["Environment"]["Variables"]["AWS_ENDPOINT_URL"] == {"Ref": "AwsEndpointUrl"}
+
+
+@pytest.mark.parametrize("transfer", ["Customers", "Products", "Dimensions", "Invoices", "Payments", "Hours"])
+def test_every_scheduled_transfer_has_a_heartbeat_while_its_schedule_is_on(transfer: str) -> None:
+    alarm = TEMPLATE["Resources"][f"{transfer}HeartbeatAlarm"]
+    assert TEMPLATE["Conditions"][alarm["Condition"]] == {
+        "Fn::Equals": [{"Ref": f"{transfer}ScheduleState"}, "ENABLED"]
+    }
+    props = alarm["Properties"]
+    assert (props["MetricName"], props["TreatMissingData"]) == ("RunsSucceeded", "breaching")
+    assert props["EvaluationPeriods"] == {"Ref": "HeartbeatHours"}
+    assert {"Name": "transfer", "Value": transfer.lower()} in props["Dimensions"]
+    assert "RunsSucceeded" in _engine_metric_names()
+
+
+def test_every_alarm_says_what_to_do() -> None:
+    for logical, alarm in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").items():
+        description = str(alarm["Properties"]["AlarmDescription"])
+        assert len(description) > 40, f"{logical}: say what it means and what to do"
+
+
+def test_the_replay_function_reads_the_failed_records_queue_and_outlives_no_message() -> None:
+    replay = FUNCTIONS["ReplayFunction"]
+    [event] = replay["Properties"]["Events"].values()
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["FailedRecordsQueue", "Arn"]}
+    queue = TEMPLATE["Resources"]["FailedRecordsQueue"]["Properties"]
+    # More receives than the replay function's automatic attempts, so only what it cannot handle goes on.
+    assert queue["RedrivePolicy"]["maxReceiveCount"] > 6
