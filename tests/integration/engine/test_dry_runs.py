@@ -11,6 +11,7 @@ In process against both simulators and moto (``tests.integration.rig``).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -188,26 +189,33 @@ def test_a_dry_run_over_a_crashed_runs_pending_records_writes_nothing(w: World) 
     assert max(checks.numbers_in_netvisor(w.netvisor.state).values()) == 1
 
 
-def test_a_warm_containers_second_run_sees_netvisor_as_it_is_then(w: World) -> None:
-    """The products transfer caches Netvisor's product list for a run: a warm container's next run
-    must read it again (a product removed by hand in between is made again, not assumed there)."""
-    handler = make_handler(lambda _context: build_named("products", w.context()), settings=w.settings())
-    first = handler({}, FakeContext(function_name="products"))  # type: ignore[arg-type]
-    assert first["created"] > 0
-    listings = w.netvisor.request_log.count("productlist.nv")
-    code = "KONS"
-    with w.netvisor.state.lock:
-        [key] = [k for k, p in w.netvisor.state.products.items() if p.code == code]
-        del w.netvisor.state.products[key]
-    [work_type] = [t for t in w.severa.state.work_types.values() if t["Code"] == code]
-    work_type["Name"] = "Konsultointi (uusi)"
-    w.severa.state.touch(work_type)
+def test_a_warm_containers_second_run_attaches_the_pdf_as_it_is_then(w: World) -> None:
+    """The invoices transfer reads PDFs ahead, a page at a time. A run that stops before writing some
+    of them must not leave those PDFs for the warm container's next run: an invoice corrected in
+    Severa meanwhile goes with its new PDF (the old code kept the read-ahead across runs)."""
+    checks.seed_netvisor(w.severa.state, w.netvisor.state)
+    ready = checks.ready_invoices(w.severa.state)
+    handler = make_handler(
+        lambda _context: build_named("invoices", w.context()), settings=w.settings(time_budget_margin_seconds=60.0)
+    )
 
-    second = handler({}, FakeContext(function_name="products"))  # type: ignore[arg-type]
+    def out_of_time_after_the_first_write() -> float:
+        return 600.0 if w.netvisor.request_log.count("salesinvoice.nv") < 1 else 10.0
 
-    assert w.netvisor.request_log.count("productlist.nv") == listings + 1, "the list is read again"
-    assert second["adopted"] + second["created"] == 1
-    assert [p.fields["name"] for p in w.netvisor.state.products.values() if p.code == code] == ["Konsultointi (uusi)"]
+    first = handler({}, FakeContext(remaining=out_of_time_after_the_first_write, function_name="invoices"))  # type: ignore[arg-type]
+    assert 1 <= first["created"] < len(ready)
+    held = [r for r in ready if w.netvisor.state.invoice_by_number(str(r["Number"])) is None]
+    assert held
+    corrected = held[0]
+    corrected["_pdf"] = b"%PDF-1.4 the corrected invoice"
+
+    second = handler({}, FakeContext(function_name="invoices"))  # type: ignore[arg-type]
+
+    assert second["created"] == len(held)
+    sent = w.netvisor.state.invoice_by_number(str(corrected["Number"]))
+    assert sent is not None
+    [attachment] = sent.attachments
+    assert base64.b64decode(attachment.data_base64) == b"%PDF-1.4 the corrected invoice"
 
 
 def test_every_run_gets_a_transfer_run_of_its_own_with_the_engines_run_id(local_aws: LocalAws) -> None:

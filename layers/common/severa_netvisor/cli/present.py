@@ -29,7 +29,7 @@ _COUNTS: tuple[tuple[str, str], ...] = (
     ("dependencies", "brought over first because other records needed them"),
     ("written_back", "marked as transferred in Severa"),
     ("unchanged", "unchanged, nothing to send"),
-    ("waiting", "waiting for another record first"),
+    ("waiting", "waiting for something to happen first (a credit note: both invoices sent in Netvisor)"),
     ("failed", "could not be transferred"),
     ("still_failing", "still waiting for a fix"),
     ("failures_closed", "earlier failures now resolved"),

@@ -128,8 +128,6 @@ class HoursRun(RunBase[WorkdayPlan]):
     #: A corrected day is re-sent with ``replace`` semantics.
     allows_update = True
     idempotent_writes = True
-    #: ``after_write`` remembers which day each sent entry is on (to find the days entries leave).
-    writes_back = True
 
     def __init__(self, run: RunContext, clients: Clients):
         self.run = run
@@ -312,10 +310,12 @@ class HoursRun(RunBase[WorkdayPlan]):
                 f"The day's figures: {plan.figures()}.",
                 remote_text=error.remote_text,
             ) from error
+        self._remember_days(planned.record)
         return target_key(plan)
 
-    def after_write(self, record: SourceRecord, target_key_: str, *, again: bool = False) -> None:
-        """Remember the day each sent entry is on: when an entry moves, its old day is re-sent."""
+    def _remember_days(self, record: SourceRecord) -> None:
+        """Remember the day each sent entry is on: when an entry moves, its old day is sent again. (Kept
+        beside the ledger right after the write: a crash before it only costs re-sending a day.)"""
         day: EmployeeDay = record.data
         for line in eligible(day.entries, self.mapping.hours):
             self.run.ledger.note(entry_ref(line.guid), target_key=record.ref.id, summary={}, open_=False)

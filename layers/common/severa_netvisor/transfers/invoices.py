@@ -38,7 +38,7 @@ from severa_netvisor.engine import (
     SourceRecord,
     content_hash,
 )
-from severa_netvisor.errors import RecordError
+from severa_netvisor.errors import IntegrationError, RecordError
 from severa_netvisor.failures import FailedRecord
 from severa_netvisor.mapping.invoices import (
     CUSTOMER_PLACEHOLDER_PREFIX,
@@ -90,7 +90,7 @@ def invoice_label(invoice: Invoice) -> str:
     kind = "credit note" if invoice.is_credit_note else "invoice"
     number = invoice.number if invoice.number is not None else "(no number)"
     customer = (invoice.account_name or "").strip()
-    return f"{kind} {number}" + (f" ({customer})" if customer else "")
+    return f"{kind} {number}" + (f" to {customer}" if customer else "")
 
 
 class AmbiguousInvoiceError(RecordError):
@@ -332,7 +332,9 @@ class InvoicesRun(RunBase[Any]):
         if not isinstance(invoice, Invoice) or not failure.for_author:
             return
         reason = failure.message if len(failure.message) <= 1500 else failure.message[:1500] + " ..."
-        what = f" What to do: {failure.action}" if failure.action else ""
+        # The reason usually names the fix already; a specific action is added, the generic one is not.
+        specific = failure.action and failure.action != IntegrationError.action
+        what = f" What to do: {failure.action}" if specific else ""
         severa = self.clients.severa
         severa.add_invoice_log_entry(record.ref.id, f"Not transferred to Netvisor: {reason}{what}", context=LOG_CONTEXT)
         statuses = self.mapping.invoice_statuses
