@@ -39,8 +39,10 @@ def main() -> None:
             _row(f"{label}, Severa {client}", run_bounded(f"severa_{kind}", call=client, memory_mb=4000, **kwargs))
         _row(f"{label}, Netvisor", run_bounded(f"netvisor_{kind}", memory_mb=4000, **kwargs))
     _row("1.8 MB of unclosed <status> tags, Netvisor", run_bounded("netvisor_unclosed_statuses", count=200_000))
-    _row("400 000 character references, Severa list", run_bounded("severa_character_references", call="list",
-                                                                    count=200_000))
+    _row(
+        "400 000 character references, Severa list",
+        run_bounded("severa_character_references", call="list", count=200_000),
+    )
     print("\n  The ready list (GetInvoicesByStatus) at growing backlogs:")
     for invoices in BACKLOGS:
         streamed = run_bounded(
@@ -48,9 +50,7 @@ def main() -> None:
         )
         _row(f"{invoices:>6} invoices, one at a time (iter_invoices_by_status)", streamed)
         if invoices <= LIST_UP_TO:
-            whole = run_bounded(
-                "severa_many_invoices", call="list", invoices=invoices, memory_mb=4000, cpu_seconds=900
-            )
+            whole = run_bounded("severa_many_invoices", call="list", invoices=invoices, memory_mb=4000, cpu_seconds=900)
             _row(f"{invoices:>6} invoices, the whole list (invoices_by_status)", whole)
 
 

@@ -28,7 +28,8 @@ from severa_netvisor.credentials import NetvisorCredentials, SeveraCredentials
 from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.reconcile import Period, ReconcileOptions, Reconciliation
 from severa_netvisor.reconcile.netvisor_side import count_requests
-from severa_netvisor.reconcile.registers import LedgerCreditMatches, LedgerFailures
+from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFailures
+from severa_netvisor.register import FailureRegister
 from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import StateStore
@@ -42,7 +43,7 @@ from sandbox.severa import SeveraSimulator, build_state
 from sandbox.severa import sandbox_credentials as severa_secret
 from sandbox.severa.seed import SENT_STATUS, business_id_of
 from sandbox.severa.state import SeveraState
-from tests.integration.transfers.invoices import world
+from tests.integration.rig import mapping
 
 MONTH = Period.parse_month("2026-10")
 
@@ -116,7 +117,8 @@ def _reconcile_in_child(endpoints: Endpoints, window_days: int, results: Any) ->
     requests = count_requests(netvisor.session)
     state = StateStore(endpoints.table)
     reconciliation = Reconciliation(
-        severa=severa, netvisor=netvisor, mapping=world.mapping(), state=state, failures=LedgerFailures(state),
+        severa=severa, netvisor=netvisor, mapping=mapping(), state=state,
+        failures=RegisterFailures(FailureRegister(state.table_name, client=state.client)),
         credit_matches=LedgerCreditMatches(state), netvisor_requests=lambda: requests[0],
         options=ReconcileOptions(window_days=window_days, lease_wait_seconds=0),
     )  # fmt: skip
