@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from severa_netvisor.errors import CredentialsError
+from severa_netvisor.finnish import is_valid_business_id, normalize_business_id
 from severa_netvisor.scrub import register_secret
 from severa_netvisor.settings import Settings, get_settings
 
@@ -55,6 +56,15 @@ class NetvisorCredentials(_Secret):
             raise ValueError("must be a URL such as https://integration.netvisor.fi")
         return value.rstrip("/")
 
+    @field_validator("organisation_id")
+    @classmethod
+    def _organisation_is_a_business_id(cls, value: str) -> str:
+        # Netvisor's organisation ID is the company's business ID (Y-tunnus), sent in the
+        # X-Netvisor-Organisation-ID header (support.netvisor.fi, "API authentication").
+        if not is_valid_business_id(value):
+            raise ValueError("must be the company's business ID (Y-tunnus) with its check digit, e.g. 1234567-1")
+        return normalize_business_id(value)
+
     @field_validator("customer_key", "partner_key")
     @classmethod
     def _key_not_blank(cls, value: SecretStr) -> SecretStr:
@@ -92,9 +102,16 @@ def describe_validation_error(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_input=False, include_url=False):
         field = ".".join(str(p) for p in item["loc"]) or "(whole secret)"
-        reason = "is missing" if item["type"] == "missing" else item["msg"].lower()
+        message = item["msg"].removeprefix("Value error, ")
+        reason = "is missing" if item["type"] == "missing" else _sentence_case(message)
         parts.append(f"'{field}' {reason}")
     return "; ".join(parts)
+
+
+def _sentence_case(text: str) -> str:
+    """pydantic's "Input should be 'FI', 'EN' or 'SE'" as "input should be 'FI', 'EN' or 'SE'":
+    only the first letter, so the allowed values keep their case."""
+    return text[:1].lower() + text[1:]
 
 
 class CredentialStore:
@@ -131,7 +148,7 @@ class CredentialStore:
         except parameters.exceptions.GetParameterError as error:
             # The SDK's message names the secret and the AWS error code; it never holds the value.
             raise CredentialsError(
-                f"Secret '{name}' could not be read: {error}. Check that it exists in this region "
+                f"Secret '{name}' could not be read: {str(error).rstrip('.')}. Check that it exists in this region "
                 "and that the function's role may read it."
             ) from None
         if not isinstance(value, dict):

@@ -25,7 +25,7 @@ def _credentials_read() -> None:
     """Reading the credentials is what makes their values known to the scrubber."""
     SeveraCredentials(api_key=SEVERA_KEY, endpoint="https://severa.example/API.svc")
     NetvisorCredentials(
-        customer_id="C", customer_key=CUSTOMER_KEY, partner_id="P", partner_key=PARTNER_KEY, organisation_id="1-1"
+        customer_id="C", customer_key=CUSTOMER_KEY, partner_id="P", partner_key=PARTNER_KEY, organisation_id="1572860-0"
     )
 
 

@@ -46,7 +46,8 @@ def load_mapping(settings: Settings | None = None) -> MappingConfig:
         value = parameters.get_parameter(name, max_age=settings.secret_max_age_seconds)
     except parameters.exceptions.GetParameterError as error:
         raise ConfigurationError(
-            f"The mapping configuration could not be read from {source}: {error}. Create the parameter "
+            f"The mapping configuration could not be read from {source}: {str(error).rstrip('.')}. "
+            "Create the parameter "
             f"from config/mapping.example.yaml, or check the region and the function's ssm:GetParameter permission.",
             retryable="Throttl" in str(error),
         ) from None
