@@ -16,6 +16,7 @@ SAM_ENV ?= default
 # GUIDED=1: sam deploy --guided (asks for every value, offers to save them in samconfig.toml).
 GUIDED ?=
 DEPLOY_ARGS ?=
+SAMCONFIG ?= $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -83,11 +84,11 @@ bench: venv ## benchmarks (figures, not pass/fail)
 # SAM looks for samconfig.toml beside the template it deploys (here the built one), so the
 # project's file is named by its absolute path; samconfig's parameter overrides are passed with
 # the architecture that was built (a command-line override replaces samconfig's, never merges).
-DEPLOY_OVERRIDES = $(shell $(PYTHON) scripts/deploy_overrides.py samconfig.toml $(SAM_ENV) Architecture=$(ARCH) || echo FAILED)
+DEPLOY_OVERRIDES = $(shell $(PYTHON) scripts/deploy_overrides.py $(SAMCONFIG) $(SAM_ENV) Architecture=$(ARCH) || echo FAILED)
 
 deploy: build ## sam deploy with samconfig.toml: make deploy [SAM_ENV=...] [ARCH=x86_64] [GUIDED=1]
-	$(if $(filter FAILED,$(DEPLOY_OVERRIDES)),$(error samconfig.toml could not be read for SAM_ENV=$(SAM_ENV)))
-	$(TOOLBIN)/sam deploy $(if $(GUIDED),--guided )--template-file .aws-sam/build-$(ARCH)/template.yaml --config-file $(CURDIR)/samconfig.toml --config-env $(SAM_ENV) --parameter-overrides $(DEPLOY_OVERRIDES) $(DEPLOY_ARGS)
+	$(if $(filter FAILED,$(DEPLOY_OVERRIDES)),$(error $(SAMCONFIG) could not be read for SAM_ENV=$(SAM_ENV)))
+	$(TOOLBIN)/sam deploy $(if $(GUIDED),--guided )--template-file .aws-sam/build-$(ARCH)/template.yaml --config-file $(SAMCONFIG) --config-env $(SAM_ENV) --parameter-overrides $(DEPLOY_OVERRIDES) $(DEPLOY_ARGS)
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

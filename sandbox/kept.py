@@ -73,21 +73,22 @@ class SandboxLink:
             return False
 
 
-def sam_env_vars(link: SandboxLink) -> dict[str, dict[str, str]]:
-    """``sam local invoke --env-vars`` content: every function's template variables, for the sandbox."""
+def sam_env_vars(link: SandboxLink, overrides: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """``sam local invoke --env-vars`` content: every function's template variables, for the sandbox
+    (``overrides``: what a container needs instead, see :mod:`sandbox.docker_relay`)."""
     resolver = link.resolver()
     variables = resolver.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     resolved = {key: str(value) for key, value in resolver.resolve(variables).items()}
-    return {"Parameters": resolved}
+    return {"Parameters": {**resolved, **(overrides or {})}}
 
 
-def publish(link: SandboxLink) -> Path:
+def publish(link: SandboxLink, sam_overrides: dict[str, str] | None = None) -> Path:
     """Write the link and the sam env-vars file; returns the env-vars file."""
     folder = state_dir()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / STATE_FILE).write_text(json.dumps(asdict(link), indent=2), encoding="utf-8")
     env_file = folder / SAM_ENV_FILE
-    env_file.write_text(json.dumps(sam_env_vars(link), indent=2), encoding="utf-8")
+    env_file.write_text(json.dumps(sam_env_vars(link, sam_overrides), indent=2), encoding="utf-8")
     return env_file
 
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
+from sandbox import docker_relay
 from sandbox.template import REPO_ROOT
 
 CLI = Path(sys.executable).parent / "severa-netvisor"
@@ -85,11 +88,29 @@ def test_the_sandbox_prints_its_addresses_and_the_env_vars_file(sandbox: Running
     for key in ("endpoint_url", "severa_url", "netvisor_url"):
         assert str(link[key]) in text
     env_vars = json.loads((sandbox.state_dir / "sam-env.json").read_text("utf-8"))["Parameters"]
-    assert env_vars["AWS_ENDPOINT_URL"] == link["endpoint_url"]
     physical = link["physical"]
     assert isinstance(physical, dict)
     assert env_vars["STATE_TABLE_NAME"] == physical["StateTable"]["Ref"]
-    assert env_vars["FAILED_RECORDS_QUEUE_URL"] == physical["FailedRecordsQueue"]["Ref"]
+    endpoint = urlsplit(str(link["endpoint_url"]))
+    if docker_relay.bridge_address() is None:  # no Docker here: the sandbox as it is
+        assert env_vars["AWS_ENDPOINT_URL"] == link["endpoint_url"]
+        return
+    # With Docker: a container reaches the sandbox through a relay on Docker's bridge, and reads
+    # its own copies of the secrets, whose URLs go through the relays too.
+    relayed = urlsplit(env_vars["AWS_ENDPOINT_URL"])
+    assert relayed.hostname == docker_relay.DOCKER_HOST
+    assert urlsplit(env_vars["FAILED_RECORDS_QUEUE_URL"]).netloc == relayed.netloc
+    bridge = docker_relay.bridge_address()
+    with socket.create_connection((bridge, relayed.port), timeout=5) as relay:
+        relay.sendall(f"GET /moto-api/ HTTP/1.0\r\nHost: {endpoint.netloc}\r\n\r\n".encode())
+        assert relay.recv(64).startswith(b"HTTP/1.")
+    secrets = boto3.client("secretsmanager", endpoint_url=str(link["endpoint_url"]), region_name=str(link["region"]),
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    for variable in ("SEVERA_SECRET_NAME", "NETVISOR_SECRET_NAME"):
+        assert env_vars[variable].endswith("-docker")
+        body = secrets.get_secret_value(SecretId=env_vars[variable])["SecretString"]
+        assert f"{docker_relay.DOCKER_HOST}:" in body
+        assert "127.0.0.1" not in body
 
 
 def test_check_on_the_sandbox(sandbox: Running) -> None:
