@@ -163,7 +163,8 @@ class _AnsweringLambda:
     def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
         import io
 
-        body = CHECK if FunctionName.endswith("-check") else {**SUMMARY, "dry_run": json.loads(Payload)["dry_run"]}
+        request = json.loads(Payload)  # the check is invoked with {}, a run with its options
+        body = {**SUMMARY, "dry_run": request["dry_run"]} if "dry_run" in request else CHECK
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(body).encode())}
 
 

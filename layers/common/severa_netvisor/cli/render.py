@@ -7,6 +7,7 @@ piped output stay clean.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,14 +74,7 @@ def show_reconciliation(result: dict[str, Any]) -> None:
 @contextmanager
 def working(what: str, *, enabled: bool = True) -> Iterator[None]:
     """A spinner with the time so far (a remote function cannot be watched more closely)."""
-    if not enabled or not err.is_terminal:
-        yield
-        return
-    started = time.monotonic()
-    with err.status(what) as status:
-        def tick() -> None:
-            status.update(f"{what} ({time.monotonic() - started:.0f} s)")
-        tick()
+    with run_progress(what, enabled=enabled):
         yield
 
 
@@ -92,8 +86,23 @@ def run_progress(what: str, *, enabled: bool = True) -> Iterator[Callable[[str],
         yield lambda line: None
         return
     started = time.monotonic()
+    done = threading.Event()
     with err.status(f"{what}: starting") as status:
+        def show_now() -> None:
+            status.update(f"{what}: {progress.text()} ({time.monotonic() - started:.0f} s)")
+
+        def tick() -> None:  # the time goes on even when the function says nothing (a deployed one)
+            while not done.wait(1):
+                show_now()
+
         def feed(line: str) -> None:
             if progress.feed(line):
-                status.update(f"{what}: {progress.text()} ({time.monotonic() - started:.0f} s)")
-        yield feed
+                show_now()
+
+        ticker = threading.Thread(target=tick, name="progress", daemon=True)
+        ticker.start()
+        try:
+            yield feed
+        finally:
+            done.set()
+            ticker.join(timeout=2)
