@@ -182,7 +182,8 @@ def parse_replay(event: Any) -> ReplayRequest:
         return ReplayRequest.model_validate(event)
     except ValidationError as error:
         problems = "; ".join(
-            f"'{'.'.join(str(p) for p in item['loc']) or 'event'}': {item['msg']}"
+            (f"'{'.'.join(str(p) for p in item['loc'])}': " if item["loc"] else "")
+            + str(item["msg"]).removeprefix("Value error, ")
             for item in error.errors(include_url=False, include_input=False)
         )
         raise InvalidEventError(

@@ -7,6 +7,7 @@ handler is fed the real messages of the failed-records queue, as Lambda's SQS tr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from sandbox.aws import LocalAws
 from sandbox.netvisor import Fault
 from sandbox.severa import build_state
 from sandbox.severa.seed import SENT_STATUS
+from sandbox.template import REPO_ROOT
 from tests.integration.engine.doubles import FakeContext
 from tests.integration.rig import World, world
 from tests.integration.transfers.invoices import checks
@@ -164,3 +166,30 @@ def _sqs_record(event: dict[str, Any]) -> Any:
 def test_the_delays_between_automatic_replays_grow_within_what_sqs_allows() -> None:
     assert list(REPLAY_DELAYS) == sorted(set(REPLAY_DELAYS))
     assert REPLAY_DELAYS[-1] <= 12 * 3600  # SQS's longest visibility timeout
+
+
+def test_the_replay_function_runs_as_lambda_does_from_the_queue_and_by_hand(w: World) -> None:
+    """Through the local invoke runner (the real functions/replay/app.py in a child process, with the
+    template's environment), with the sample events of events/."""
+    sample = json.loads((REPO_ROOT / "events" / "replay_queue.json").read_text("utf-8"))
+    from_queue = w.invoke("replay", sample)
+    assert from_queue.ok, from_queue.output[-3000:]
+    assert from_queue.result == {"batchItemFailures": []}, "a failure no longer open is simply done"
+
+    broken = checks.ready_invoices(w.severa.state)[0]
+    good = broken["ReferenceNumber"]
+    broken["ReferenceNumber"] = "12345"
+    w.run_engine("invoices")
+    assert len(w.open_failures("invoices")) == 1
+    broken["ReferenceNumber"] = good
+    by_hand = w.invoke("replay", json.loads((REPO_ROOT / "events" / "replay.json").read_text("utf-8")))
+    assert by_hand.ok, by_hand.output[-3000:]
+    [outcome] = by_hand.result["replayed"]
+    assert outcome["closed"] is True
+    assert w.open_failures("invoices") == []
+    assert w.netvisor.state.invoice_by_number(str(broken["Number"])) is not None
+
+    bad = w.invoke("replay", {"transfer": "invoice", "all": True})
+    assert bad.error is not None
+    assert "'invoice' is not a transfer; the transfers are customers" in bad.error["errorMessage"]
+    assert "Value error" not in bad.error["errorMessage"]

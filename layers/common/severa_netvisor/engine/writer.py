@@ -57,23 +57,25 @@ class WriterMixin(RunCore):
         record = work.planned.record
         if not self.requirements_met(work):
             return
-        step = "lookup" if work.mode in (Mode.MATCH, Mode.RECOVER) else "write"
+        step = ["lookup" if work.mode in (Mode.MATCH, Mode.RECOVER) else "write"]
         try:
-            outcome = self.attempt(work)
+            outcome = self.attempt(work, step)
         except StateConflict as error:
             self.defer(record, str(error))
             return
         except Exception as error:
-            self.on_error(work, step, error)
+            self.on_error(work, step[0], error)
             return
         self.breaker_closed()
         self.record_key(work, outcome.target_key)
         self.submit(self.complete, work, outcome)
 
-    def attempt(self, work: Work) -> Outcome:
+    def attempt(self, work: Work, step: list[str]) -> Outcome:
+        """Look up (when the mode says so), then write; ``step[0]`` says where a failure happened."""
         planned, run = work.planned, work.lane.run
         if work.mode in (Mode.MATCH, Mode.RECOVER):
             existing = run.lookup_existing(planned)
+            step[0] = "write"
             if existing is not None:
                 return self.adopt(work, existing)
             if work.mode is Mode.RECOVER and not self.dry:

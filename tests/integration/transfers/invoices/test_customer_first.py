@@ -18,6 +18,7 @@ from severa_netvisor.transfers.context import TransferContext
 from severa_netvisor.transfers.customers import account_ref
 
 from sandbox.aws import LocalAws
+from sandbox.netvisor import Fault
 from sandbox.netvisor.state import CustomerRecord
 from sandbox.severa import build_state
 from sandbox.severa.seed import READY_STATUS
@@ -139,6 +140,29 @@ def test_an_invoice_of_a_bad_customer_fails_naming_it_reported_once_and_goes_onc
     numbers = checks.numbers_in_netvisor(w.netvisor.state)
     assert len(numbers) == len(ready)
     assert max(numbers.values()) == 1, "every invoice exactly once"
+
+
+def test_a_customer_netvisor_refuses_fails_its_invoices_and_is_recorded_once_under_customers(w: World) -> None:
+    ready = checks.ready_invoices(w.severa.state)
+    accounts = _accounts_of_ready(w)
+    w.netvisor.faults.add(
+        Fault(kind="error", resource="customer.nv", nth=1, code="INVALID_DATA", text="Asiakkaan nimi puuttuu")
+    )
+    summary = w.run_engine("invoices")
+    [refused] = w.open_failures("customers")
+    assert refused.step == "write"
+    assert "Asiakkaan nimi puuttuu" in (refused.remote_text or "")
+    blocked = [r for r in ready if r["AccountGUID"] == refused.ref.id]
+    assert summary.created == len(ready) - len(blocked)
+    assert summary.dependencies == len(accounts) - 1
+    invoice_failures = w.open_failures("invoices")
+    assert {f.ref.id for f in invoice_failures} == {r["GUID"] for r in blocked}
+    assert all("could not be transferred first" in f.reason for f in invoice_failures)
+    assert all(f.blocked_by and refused.ref.id in f.blocked_by for f in invoice_failures)
+    # Netvisor takes it next time: the customer, then its invoices, each once.
+    again = w.run_engine("invoices")
+    assert (again.dependencies, again.created, again.failures_closed) == (1, len(blocked), len(blocked) + 1)
+    assert max(checks.numbers_in_netvisor(w.netvisor.state).values()) == 1
 
 
 def test_an_account_deleted_in_severa_is_named(w: World) -> None:
