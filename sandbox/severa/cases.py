@@ -17,6 +17,17 @@ status), written out by hand so a test can say exactly what Netvisor must end up
 - ``shared_business_id``: two billing units of the City of Helsinki, one business ID, two numbers.
 - ``same_number``: two business units that number invoices separately, each with invoice 90100.
 
+Hour-entry cases (``HOUR_CASES``), dated in the days before the day the state is built, so the hours
+transfer's open payroll period covers them; ``move_hour_entry`` and ``delete_hour_entry`` are what
+happens in Severa after they were transferred:
+
+- ``hours_moved``: user U001 has 3 h and 4 h on one day; the 3 h entry is the one to move to the next day.
+- ``hours_deleted``: user U002 has 2 h and 5 h on one day and 6 h alone on the day before; the 2 h and
+  the 6 h entries are the ones to delete (Severa's SOAP API lists no deleted hour entries).
+- ``hours_local_midnight``: user U003 has two entries on one day, one dated at UTC midnight (Severa's
+  calendar-date form) and one at Helsinki midnight (22:00 or 21:00 UTC the evening before), and
+  one entry on the day after: each day must reach payroll whole.
+
 Business IDs and reference numbers carry valid check digits (computed by the seed's own helpers).
 """
 
@@ -35,6 +46,7 @@ from sandbox.severa.state import Record, SeveraState
 CENT = Decimal("0.01")
 _NAMESPACE = uuid.UUID("6f1f3a52-6a3c-4a7e-9d7e-2f5c0d1e8b11")
 
+HOUR_CASES = ("hours_moved", "hours_deleted", "hours_local_midnight")
 CASES = (
     "construction",
     "eu_services",
@@ -320,12 +332,17 @@ class _Builder:
         }  # fmt: skip
 
 
-def add_cases(state: SeveraState, names: Iterable[str] = CASES) -> list[Record]:
-    """Add the named cases' accounts and invoices to ``state``; returns the invoices added."""
+def add_cases(
+    state: SeveraState, names: Iterable[str] = CASES + HOUR_CASES, *, today: date | None = None
+) -> list[Record]:
+    """Add the named cases' accounts, invoices and hour entries to ``state``; returns the invoices added.
+    Hour cases are dated in the week before ``today`` (default: the real today)."""
     wanted = set(names)
-    unknown = wanted - set(CASES)
+    unknown = wanted - set(CASES) - set(HOUR_CASES)
     if unknown:
-        raise ValueError(f"unknown real-world cases: {sorted(unknown)} (known: {', '.join(CASES)})")
+        known = ", ".join(CASES + HOUR_CASES)
+        raise ValueError(f"unknown real-world cases: {sorted(unknown)} (known: {known})")
+    _add_hours(state, [name for name in HOUR_CASES if name in wanted], today or date.today())
     builder = _Builder(state)
     added: list[Record] = []
     by_key: dict[str, Record] = {}
@@ -343,3 +360,68 @@ def add_cases(state: SeveraState, names: Iterable[str] = CASES) -> list[Record]:
 def invoices_of(state: SeveraState, case: str) -> list[Record]:
     """The invoices of one case, in number order."""
     return sorted((r for r in state.invoices.values() if r.get("_case") == case), key=lambda r: r["Number"])
+
+
+# -- hour entries ------------------------------------------------------------------------------------
+
+#: (case, user code, days before today, hours, key, event date form) of the hour cases' entries.
+_HOUR_ENTRIES = (
+    ("hours_moved", "U001", 5, "3", "moves", "utc"),
+    ("hours_moved", "U001", 5, "4", "stays", "utc"),
+    ("hours_deleted", "U002", 6, "2", "deleted", "utc"),
+    ("hours_deleted", "U002", 6, "5", "stays", "utc"),
+    ("hours_deleted", "U002", 7, "6", "deleted-alone", "utc"),
+    ("hours_local_midnight", "U003", 3, "2", "utc-midnight", "utc"),
+    ("hours_local_midnight", "U003", 3, "3.5", "helsinki-midnight", "helsinki"),
+    ("hours_local_midnight", "U003", 2, "1", "next-day", "utc"),
+)
+
+
+def _event_date(day: date, form: str) -> datetime:
+    """Severa's EventDate: a calendar date (no offset: read as UTC midnight), or Helsinki midnight as an
+    instant (the evening before in UTC: 22:00 in winter, 21:00 in summer)."""
+    if form == "utc":
+        return datetime(day.year, day.month, day.day)
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only the hour cases need it
+
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Helsinki")).astimezone(UTC)
+
+
+def _add_hours(state: SeveraState, cases: list[str], today: date) -> None:
+    if not cases:
+        return
+    users = {u["Code"]: g for g, u in state.users.items()}
+    work_type = next(g for g, w in state.work_types.items() if w["Code"] == "KONS")
+    case = min(state.cases.values(), key=lambda c: c["CaseNumber"])
+    for name, user_code, days_before, hours, key, form in _HOUR_ENTRIES:
+        if name not in cases:
+            continue
+        day = today - timedelta(days=days_before)
+        guid = _guid(name, key, "hour-entry")
+        state.hour_entries[guid] = {
+            "AccountGUID": case["AccountGUID"], "CaseGUID": case["GUID"], "Description": f"Työtä ({key})",
+            "EventDate": _event_date(day, form), "GUID": guid, "IsApproved": True, "IsBillable": True,
+            "IsProductive": True, "IsReadOnly": True, "Quantity": Decimal(hours), "UnitCost": Decimal("45.00"),
+            "UnitPrice": Decimal("95.00"), "UnitPriceInBaseCurrency": Decimal("95.00"),
+            "UserGUID": users[user_code], "WorkTypeGUID": work_type,
+            "_changed": datetime.now(UTC) - timedelta(hours=1), "_case": name, "_key": key,
+        }  # fmt: skip
+
+
+def hour_entry(state: SeveraState, case: str, key: str) -> Record:
+    """One hour entry of an hour case, by its key (``moves``, ``deleted``, ``utc-midnight``...)."""
+    return next(r for r in state.hour_entries.values() if r.get("_case") == case and r.get("_key") == key)
+
+
+def move_hour_entry(state: SeveraState, guid: str, *, days: int = 1, user_guid: str | None = None) -> None:
+    """Someone moves an hour entry in Severa to another day (and/or user); Severa records the change."""
+    record = state.hour_entries[guid]
+    record["EventDate"] = record["EventDate"] + timedelta(days=days)
+    if user_guid is not None:
+        record["UserGUID"] = user_guid
+    state.touch(record)
+
+
+def delete_hour_entry(state: SeveraState, guid: str) -> Record:
+    """Someone deletes an hour entry in Severa: it is simply gone (no read lists deleted entries)."""
+    return state.hour_entries.pop(guid)

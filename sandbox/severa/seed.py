@@ -8,7 +8,8 @@ amounts) pointing at the invoice they credit. Hour entries are a mix of approved
 not-yet-reviewed.
 
 ``real_world=True`` adds the hand-made cases of ``sandbox/severa/cases.py`` (buyers in other EU
-countries and outside the EU, credit notes across the 1.1.2026 rate change, per-rate rounding, ...).
+countries and outside the EU, credit notes across the 1.1.2026 rate change, per-rate rounding, hour
+entries moved, deleted and dated at Helsinki midnight, ...).
 
 ``build_state(seed=1, accounts=20, invoices=50, hour_entries=200)``; 10 000 invoices take seconds.
 """
@@ -609,16 +610,17 @@ def build_state(
     anchor: date = ANCHOR,
     real_world: bool | Collection[str] = False,
 ) -> SeveraState:
-    """A seeded organisation; the same arguments always give the same data.
+    """A seeded organisation; the same arguments always give the same data (the real-world hour cases
+    excepted: they are dated in the week before today, for the hours transfer's open payroll period).
 
-    ``real_world``: True adds every case of ``sandbox.severa.cases``, a collection of case names
-    only those.
+    ``real_world``: True adds every case of ``sandbox.severa.cases`` (invoices and hour entries), a
+    collection of case names only those.
     """
     state = _Seeder(seed, anchor).build(accounts, invoices, hour_entries, credit_note_share)
     if real_world:
-        from sandbox.severa.cases import CASES, add_cases  # noqa: PLC0415 - cases builds on this module
+        from sandbox.severa.cases import CASES, HOUR_CASES, add_cases  # noqa: PLC0415 - cases builds on this module
 
-        add_cases(state, CASES if real_world is True else tuple(real_world))
+        add_cases(state, CASES + HOUR_CASES if real_world is True else tuple(real_world))
     return state
 
 

@@ -40,6 +40,7 @@ from sandbox.severa.wire import (
     Contract,
     load_contract,
     load_validator,
+    unshield,
     wsdl_path,
 )
 
@@ -265,7 +266,7 @@ class SeveraSimulator:
                     element.set(f"{{{XSI}}}nil", "true")
                 else:
                     self._contract.write_content(element, member, result)
-        return etree.tostring(envelope, xml_declaration=False, encoding="utf-8")
+        return unshield(etree.tostring(envelope, xml_declaration=False, encoding="utf-8"))
 
     def _severa_fault(self, fault_type: str, description: str, faultstring: str | None = None) -> _Answer:
         envelope, body = self._envelope()

@@ -8,6 +8,7 @@ ones the client expects, and request bodies are validated against the same schem
 from __future__ import annotations
 
 import base64
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -231,7 +232,32 @@ def format_simple(xs_type: str, value: Any) -> str:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, Decimal):
         return format(value, "f")
-    return str(value)
+    return shield(str(value))
+
+
+# Severa stores whatever its users type, control characters included, and its .NET service writes them
+# as character references (``&#x1;``), which XML 1.0 forbids: the official WCF stack does not check
+# characters on output ("Full framework Web Service allows weird control characters etc. in the xml
+# output", https://github.com/DigDes/SoapCore/pull/766), and a name with ``&#x1;`` is what stopped a
+# whole transfer in issue 13 (defect 6). lxml refuses such text, so it is written as a private-use
+# stand-in first and turned into the reference in the serialised answer (``unshield``).
+_SHIELD_BASE = 0xF0000  # Supplementary Private Use Area-A: no seeded or typed text uses it
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: U+F0000..U+F001F in UTF-8: F3 B0 80, then 80..9F for 0..1F.
+_SHIELDED = re.compile(rb"\xf3\xb0\x80([\x80-\x9f])")
+
+
+def shield(text: str) -> str:
+    if not _FORBIDDEN_TEXT.search(text):
+        return text
+    return _FORBIDDEN_TEXT.sub(lambda m: chr(_SHIELD_BASE + ord(m.group(0))), text)
+
+
+def unshield(body: bytes) -> bytes:
+    """The serialised answer with each stand-in written as Severa writes the character: ``&#xN;``."""
+    if b"\xf3\xb0\x80" not in body:
+        return body
+    return _SHIELDED.sub(lambda m: b"&#x%X;" % (m.group(1)[0] - 0x80), body)
 
 
 def format_datetime(value: datetime | date) -> str:

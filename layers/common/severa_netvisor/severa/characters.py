@@ -15,6 +15,7 @@ customer's name used to make the whole answer unreadable, and so the whole trans
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,8 +111,9 @@ class ForbiddenCharacter:
         return f"field {self.field} holds {kind} (U+{self.code_point:04X})"
 
 
-def forbidden_characters(record: BaseModel) -> list[ForbiddenCharacter]:
-    """Every text field of ``record`` (nested models and lists included) holding such a character."""
+def forbidden_characters(record: Any) -> list[ForbiddenCharacter]:
+    """Every text field of ``record`` (a Severa model or a dataclass built from them; nested models and
+    lists included) holding such a character."""
     return list(_walk(record, ""))
 
 
@@ -124,6 +126,10 @@ def _walk(value: Any, path: str) -> Iterator[ForbiddenCharacter]:
         for name, info in type(value).model_fields.items():
             label = info.alias or name
             yield from _walk(getattr(value, name), f"{path}.{label}" if path else label)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # What a transfer builds from Severa's models (an employee's day of hour entries).
+        for item in dataclasses.fields(value):
+            yield from _walk(getattr(value, item.name), f"{path}.{item.name}" if path else item.name)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _walk(item, f"{path}[{index}]")
@@ -138,10 +144,12 @@ class SeveraForbiddenCharacterError(SeveraError):
     """A Severa record holds a character that cannot be sent on; only that record fails."""
 
     retryable = False
+    #: The record's own text: its author can fix it (an invoice's author is told in its Severa log).
+    for_author = True
     action = "Remove the character in Severa (it is usually invisible: retype the field); the record then goes through."
 
 
-def refuse_forbidden_characters(record: BaseModel, label: str) -> None:
+def refuse_forbidden_characters(record: Any, label: str) -> None:
     """Raise ``SeveraForbiddenCharacterError`` when ``record`` holds a forbidden character.
 
     ``label`` names the record as people know it, e.g. ``customer Acme Oy`` or ``invoice 10062``;

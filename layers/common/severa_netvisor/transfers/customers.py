@@ -36,6 +36,7 @@ from severa_netvisor.mapping.customers import (
     map_customer,
 )
 from severa_netvisor.netvisor.xmlbuild import build_customer
+from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import CHECK_ADDRESS_CHANGES, CHECK_CONTACT_CHANGES, EPOCH
 from severa_netvisor.severa.models import Address, Contact, Customer, CustomerDetails
 from severa_netvisor.state import Cursor, SourceRef
@@ -187,6 +188,8 @@ class CustomersRun(RunBase[MappedCustomer]):
     # -- mapping ----------------------------------------------------------------------------------
     def prepare(self, record: SourceRecord) -> PlannedWrite[MappedCustomer]:
         details: CustomerDetails = record.data
+        for part in (details.customer, *details.addresses, *details.contacts):
+            refuse_forbidden_characters(part, record.name)
         mapped = map_customer(details)
         return PlannedWrite(
             record=record, payload=mapped, summary=mapped.summary(), body=build_customer(mapped.customer)

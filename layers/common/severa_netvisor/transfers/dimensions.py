@@ -33,6 +33,7 @@ from severa_netvisor.mapping.dimensions import (
     parse_item_key,
 )
 from severa_netvisor.netvisor.models import Dimension
+from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import BusinessUnit, Case
 from severa_netvisor.state import Cursor, SourceRef
@@ -209,6 +210,7 @@ class DimensionsRun(RunBase[DimensionItemPlan]):
     # -- mapping ----------------------------------------------------------------------------------
     def prepare(self, record: SourceRecord) -> PlannedWrite[DimensionItemPlan]:
         data = record.data
+        refuse_forbidden_characters(data, record.name)
         if isinstance(data, Case):
             plan = case_item(self._mapping, data)
         elif isinstance(data, BusinessUnit):

@@ -44,6 +44,7 @@ from severa_netvisor.mapping.hours import (
 from severa_netvisor.netvisor.errors import NetvisorError
 from severa_netvisor.netvisor.xmlbuild import build_workday as build_workday_xml
 from severa_netvisor.observability import logger
+from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.severa.models import HourEntry
 from severa_netvisor.state import Cursor, LedgerStatus, SourceRef
@@ -275,6 +276,8 @@ class HoursRun(RunBase[WorkdayPlan]):
     # -- map --------------------------------------------------------------------------------------
     def prepare(self, record: SourceRecord) -> PlannedWrite[WorkdayPlan] | Skip:
         day: EmployeeDay = record.data
+        for line in day.entries:
+            refuse_forbidden_characters(line, f"{record.name}, hour entry {line.guid}")
         plan = build_workday(
             day,
             hours=self.mapping.hours,

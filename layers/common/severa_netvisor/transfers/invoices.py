@@ -52,6 +52,7 @@ from severa_netvisor.netvisor import xmlbuild
 from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
 from severa_netvisor.netvisor.models import SalesInvoiceInput, SalesInvoiceSummary
 from severa_netvisor.observability import logger
+from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.models import Invoice
 from severa_netvisor.state import Cursor, LedgerEntry, SourceRef
 from severa_netvisor.transfers.context import Clients, TransferContext
@@ -179,6 +180,7 @@ class InvoicesRun(RunBase[Any]):
         if record.ref.type == MATCH_TYPE:
             return prepare_match(record)
         invoice: Invoice = record.data
+        refuse_forbidden_characters(invoice, record.name)
         statuses = self.mapping.invoice_statuses
         sent_names = self._pickup.sent_names if self._pickup else set()
         if invoice.invoice_status not in (statuses.ready_to_transfer, statuses.transferred, *sent_names):

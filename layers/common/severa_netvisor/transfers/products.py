@@ -26,6 +26,7 @@ from severa_netvisor.mapping.products import (
 )
 from severa_netvisor.netvisor.models import ProductInput
 from severa_netvisor.netvisor.xmlbuild import build_product
+from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import Product, WorkType
 from severa_netvisor.state import Cursor, SourceRef
@@ -113,6 +114,7 @@ class ProductsRun(RunBase[ProductInput]):
     # -- mapping ----------------------------------------------------------------------------------
     def prepare(self, record: SourceRecord) -> PlannedWrite[ProductInput] | Skip:
         item = record.data
+        refuse_forbidden_characters(item, record.name)
         if isinstance(item, WorkType):
             payload = product_input_from_work_type(item, self.mapping.products)
         elif isinstance(item, Product):
