@@ -70,6 +70,13 @@ def test_what_needs_you_names_records_and_ends_with_the_command() -> None:
     assert report.text().endswith("What needs you:\n  - " + line + "\n  More: severa-netvisor failures list")
 
 
+def test_a_label_and_a_message_that_both_name_the_record_name_it_once() -> None:
+    message = {"label": "hours of Severa user U006 / Väinö Hämäläinen on 2026-10-20",
+               "message": "Severa user U006 / Väinö Hämäläinen: has no Netvisor employee number"}
+    assert failed_record_line(message) == (
+        "hours of Severa user U006 / Väinö Hämäläinen on 2026-10-20: has no Netvisor employee number")
+
+
 def test_failures_known_only_by_class_name_never_show_it() -> None:
     report = run_report("invoices", _summary(failed=2, failures_by_reason={"NetvisorInvalidDataError": 2}))
     assert report.needs_you == ["2 record(s): see the list of failed records for the reason"]

@@ -205,6 +205,9 @@ def failed_record_line(message: Mapping[str, Any]) -> str:
     number = str((message.get("record") or {}).get("number") or "")
     if number and re.search(rf"\b{re.escape(number)}\b", text):
         return text  # the message already names the record
+    subject, colon, reason = text.partition(": ")
+    if colon and subject in label:
+        text = reason  # "Severa user U006: ..." under the label that already names user U006
     return f"{label}: {text}"
 
 
