@@ -238,15 +238,20 @@ class World:
 
     def table_items(self) -> list[dict[str, Any]]:
         """Every item of the world's state table (for "nothing was written" checks)."""
-        client = self.aws.client("dynamodb")
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
-        while True:
-            page = client.scan(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return table_items(self.aws, self.table)
+
+
+def table_items(aws: LocalAws, table: str) -> list[dict[str, Any]]:
+    """Every item of a state table, in key order."""
+    client = aws.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def new_state_table(aws: LocalAws, name: str) -> str:

@@ -16,6 +16,7 @@ from severa_netvisor.state import LedgerStatus, StateError
 
 from sandbox.aws import LocalAws
 from tests.integration.engine.doubles import T0, FakeContext, MemoryTarget, Rig, make_rig, seed
+from tests.integration.rig import table_items
 
 
 @pytest.fixture
@@ -285,18 +286,6 @@ def test_a_source_read_failure_ends_the_run_with_the_reason(rig: Rig) -> None:
     assert rig.cursor_id() == "r005"
 
 
-def _table_items(aws: LocalAws) -> list[dict[str, Any]]:
-    client = aws.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": aws.table_name(), "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def test_a_dry_run_reports_the_plan_and_writes_nothing_anywhere(rig: Rig, local_aws: LocalAws) -> None:
     seed(rig.source, 5)
     rig.source.records["r004"]["status"] = "draft"
@@ -305,12 +294,13 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing_anywhere(rig: Rig, local_
     rig.source.change("r002", at=T0 + timedelta(hours=2), amount="seven")
     rig.source.add("r100", at=T0 + timedelta(hours=3), number="N-r100", amount=3, name="new")
     rig.source.records["r004"]["status"] = "ready"
-    before_table, before_target = _table_items(local_aws), json.dumps(rig.target.records, sort_keys=True)
+    before_table = table_items(local_aws, local_aws.table_name())
+    before_target = json.dumps(rig.target.records, sort_keys=True)
     before_writebacks = dict(rig.source.writebacks)
 
     summary = rig.run(dry_run=True, full_resync=True)
 
-    assert _table_items(local_aws) == before_table
+    assert table_items(local_aws, local_aws.table_name()) == before_table
     assert rig.messages() == []
     assert json.dumps(rig.target.records, sort_keys=True) == before_target
     assert dict(rig.source.writebacks) == before_writebacks

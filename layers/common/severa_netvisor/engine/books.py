@@ -96,8 +96,7 @@ class BooksMixin(RunCore):
         except Exception as error:
             if stops_run(error):
                 # The ledger still owes the write-back; the record stays ahead of the cursor.
-                info = describe(error)
-                self.stop(info.message, error=info.error_class, action=info.action, remote_text=info.remote_text)
+                self.stop_for(error)
                 return
             self.fail(work.taken, "write-back", error, target_key)
             return

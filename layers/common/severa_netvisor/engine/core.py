@@ -19,7 +19,7 @@ from severa_netvisor.dryrun import WritePlanner
 from severa_netvisor.engine.contract import RunContext, SourceRecord, Transfer
 from severa_netvisor.engine.settlement import SettlementTracker
 from severa_netvisor.engine.summary import PlanItem, RunSummary, SummaryBuilder
-from severa_netvisor.engine.work import DependencyState, Lane, Outcome, RunRequest, Taken, Work
+from severa_netvisor.engine.work import DependencyState, Lane, Outcome, RunRequest, Taken, Work, describe
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.failures import FailedRecord, FailureQueue
 from severa_netvisor.observability import logger
@@ -183,6 +183,17 @@ class RunCore:
         if halt_writes:
             self.halt_writes.set()
 
+    def stop_for(self, error: BaseException, *, halt_writes: bool = False, reason: str | None = None) -> None:
+        """Stop the run because of this error, in the error's own words unless a reason is given."""
+        info = describe(error)
+        self.stop(
+            reason or info.message,
+            halt_writes=halt_writes,
+            error=info.error_class,
+            action=info.action,
+            remote_text=info.remote_text,
+        )
+
     def die(self, crash: BaseException) -> None:
         with self.lock:
             if self.crash is None:
@@ -232,6 +243,16 @@ class RunCore:
                     return
                 if item is not None and self.dead.is_set():
                     return
+
+    def mark_pending(self, work: Work) -> LedgerEntry:
+        planned = work.planned
+        return self.state.mark_pending(
+            planned.record.ref,
+            content_hash=planned.content_hash,
+            summary=planned.summary,
+            expected_version=work.entry.version if work.entry else 0,
+            run_id=self.request.run_id,
+        )
 
     # -- implemented by the other parts of the run (intake, writer, books, runner) ---------------
     def fail(

@@ -93,15 +93,9 @@ class IntakeMixin(RunCore):
                     return
             self.source_exhausted = True
         except Exception as error:  # reading the source or the state table failed: end the run cleanly
-            info = describe(error)
             if not isinstance(error, IntegrationError):
                 logger.exception("reading the source failed unexpectedly")
-            self.stop(
-                f"{info.message}",
-                remote_text=info.remote_text,
-                error=info.error_class,
-                action=info.action,
-            )
+            self.stop_for(error)
 
     def replay_intake(self, refs: Sequence[SourceRef]) -> None:
         """Replay: each record read from the source now and taken whatever its open failure says."""
@@ -167,10 +161,6 @@ class IntakeMixin(RunCore):
             self.skipped(taken, outcome)
         elif self.ensure_requirements(seq, lane, outcome, failure):
             self.route(Work(seq, lane, outcome, entry, Mode.CREATE, failure))
-
-    def stop_for(self, error: BaseException) -> None:
-        info = describe(error)
-        self.stop(info.message, error=info.error_class, action=info.action, remote_text=info.remote_text)
 
     def skipped(self, taken: Taken, skip: Skip) -> None:
         if skip.waiting:
@@ -258,16 +248,6 @@ class IntakeMixin(RunCore):
                 return
         self.put(work, None)
 
-    def mark_pending(self, work: Work) -> LedgerEntry:
-        planned = work.planned
-        return self.state.mark_pending(
-            planned.record.ref,
-            content_hash=planned.content_hash,
-            summary=planned.summary,
-            expected_version=work.entry.version if work.entry else 0,
-            run_id=self.request.run_id,
-        )
-
     # -- records another record needs first -------------------------------------------------------
     def resolve_known(self, requirements: Sequence[Requirement]) -> None:
         """Target keys of required records the ledger already has (one batch read per page)."""
@@ -291,8 +271,7 @@ class IntakeMixin(RunCore):
             except Exception as error:
                 if not stops_run(error):
                     raise
-                info = describe(error)
-                self.stop(info.message, error=info.error_class, action=info.action, remote_text=info.remote_text)
+                self.stop_for(error)
                 return False
         return True
 

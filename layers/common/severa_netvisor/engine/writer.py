@@ -79,22 +79,12 @@ class WriterMixin(RunCore):
             if existing is not None:
                 return self.adopt(work, existing)
             if work.mode is Mode.RECOVER and not self.dry:
-                work.entry = self.mark_pending_again(work)
+                work.entry = self.mark_pending(work)
             return self.sent("created", planned, run.write(planned, None))
         if work.mode is Mode.CREATE:
             return self.sent("created", planned, run.write(planned, None))
         key = work.entry.target_key if work.entry else None
         return self.sent("updated", planned, run.write(planned, key))
-
-    def mark_pending_again(self, work: Work) -> LedgerEntry:
-        planned = work.planned
-        return self.state.mark_pending(
-            planned.record.ref,
-            content_hash=planned.content_hash,
-            summary=planned.summary,
-            expected_version=work.entry.version if work.entry else 0,
-            run_id=self.request.run_id,
-        )
 
     @staticmethod
     def sent(action: str, planned: PlannedWrite[Any], target_key: str) -> Outcome:
@@ -149,14 +139,7 @@ class WriterMixin(RunCore):
             self.defer(record, f"the state table is unavailable: {error.message}")
             return
         if isinstance(error, IntegrationError) and error.stops_run:
-            info = describe(error)
-            self.stop(
-                f"{info.message}",
-                halt_writes=True,
-                error=info.error_class,
-                action=info.action,
-                remote_text=info.remote_text,
-            )
+            self.stop_for(error, halt_writes=True)
             self.defer(record, "the target is unusable")
             return
         if isinstance(error, IntegrationError) and error.outcome_unknown:
@@ -177,14 +160,8 @@ class WriterMixin(RunCore):
         self.suspects.append((work, error))
         if len(self.suspects) < self.options.breaker_threshold:
             return
-        info = describe(error)
-        self.stop(
-            f"{len(self.suspects)} requests in a row failed ({info.message}): the target counts as down",
-            halt_writes=True,
-            error=info.error_class,
-            action=info.action,
-            remote_text=info.remote_text,
-        )
+        reason = f"{len(self.suspects)} requests in a row failed ({describe(error).message}): the target counts as down"
+        self.stop_for(error, halt_writes=True, reason=reason)
         self.release_suspects(as_failures=False)
 
     def breaker_closed(self) -> None:
