@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 from severa_netvisor.credentials import NetvisorCredentials, SeveraCredentials
+from severa_netvisor.digest import DigestTopic
 from severa_netvisor.dryrun import WritePlanner
 from severa_netvisor.engine import Engine, EngineOptions, RunContext, RunRequest, RunSummary
 from severa_netvisor.engine.ledger import EngineLedger
@@ -31,6 +32,7 @@ from severa_netvisor.mapping.loader import parse_mapping
 from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.observability import metrics
 from severa_netvisor.register import Failure, FailureRegister
+from severa_netvisor.runs import LastRun, RunLog
 from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import Cursor, LedgerEntry, SourceRef, StateStore
@@ -80,6 +82,9 @@ class World:
     table: str
     queue_url: str
     names: dict[str, str]
+    #: The world's alarm topic (run digests) and a queue subscribed to it, to read what was sent.
+    topic_arn: str = ""
+    digest_queue_url: str = ""
     mapping_yaml: str = ""
     #: Engine options for in-process runs (a shared lease of the world's own: runs of other tests
     #: and crashed runs never make this world's runs idle).
@@ -97,6 +102,8 @@ class World:
             "MAPPING_PARAMETER_NAME": self.names["mapping"],
             # Every invocation reads the mapping afresh, as a cold start does.
             "MAPPING_MAX_AGE_SECONDS": "0",
+            "ALARM_TOPIC_ARN": self.topic_arn,
+            "STACK_NAME": "test-stack",
         }
 
     def settings(self, **overrides: Any) -> Settings:
@@ -106,6 +113,8 @@ class World:
             "severa_secret_name": self.names["severa"],
             "netvisor_secret_name": self.names["netvisor"],
             "mapping_parameter_name": self.names["mapping"],
+            "alarm_topic_arn": self.topic_arn,
+            "stack_name": "test-stack",
             "severa_operation_timeout_seconds": 10.0,
             "netvisor_read_timeout_seconds": 10.0,
             **overrides,
@@ -170,14 +179,19 @@ class World:
     ) -> Engine:
         context = context or self.context()
         built = build_named(transfer, context)
+        state = state or self.store()
         return Engine(
             built,
-            state=state or self.store(),
+            state=state,
             register=register or self.register(),
             failure_queue=failure_queue or FailureQueue(self.queue_url, client=self.aws.client("sqs")),
             margin_seconds=margin_seconds,
             options=options or self.options,
             dependencies={name: build_named(name, context) for name in getattr(built, "needs", ())},
+            observers=[
+                RunLog(state.table_name, state.client),
+                DigestTopic(self.topic_arn, stack="test-stack", client=self.aws.client("sns")),
+            ],
         )
 
     def start(self, transfer: str, *, mapping: MappingConfig | None = None, dry_run: bool = False) -> Any:
@@ -228,6 +242,23 @@ class World:
                 return found
             found.extend(json.loads(message["Body"]) for message in batch["Messages"])
 
+    def digests(self) -> list[dict[str, str]]:
+        """The run digests sent to the world's alarm topic so far (subject and message), oldest first."""
+        sqs = self.aws.client("sqs")
+        found: list[dict[str, str]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.digest_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                note = json.loads(message["Body"])
+                found.append({"subject": note.get("Subject", ""), "message": note["Message"]})
+                sqs.delete_message(QueueUrl=self.digest_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def last_run(self, transfer: str) -> LastRun | None:
+        store = self.store()
+        return RunLog(store.table_name, store.client).last(transfer)
+
     def severa_calls(self) -> int:
         return sum(self.severa.calls.values())
 
@@ -268,6 +299,16 @@ def new_state_table(aws: LocalAws, name: str) -> str:
     return name
 
 
+def new_topic(aws: LocalAws, suffix: str) -> tuple[str, str]:
+    """An alarm topic and a queue subscribed to it (the e-mail subscriber's stand-in)."""
+    topic_arn = aws.client("sns").create_topic(Name=f"alarms-{suffix}")["TopicArn"]
+    sqs = aws.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"digests-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
 @contextmanager
 def world(
     aws: LocalAws,
@@ -296,7 +337,9 @@ def world(
             "mapping": f"/test-{suffix}/mapping",
         }
         queue_url = aws.client("sqs").create_queue(QueueName=f"failed-{suffix}")["QueueUrl"]
-        built = World(aws, severa, netvisor, new_state_table(aws, f"state-{suffix}"), queue_url, names)
+        topic_arn, digest_queue_url = new_topic(aws, suffix)
+        table = new_state_table(aws, f"state-{suffix}")
+        built = World(aws, severa, netvisor, table, queue_url, names, topic_arn, digest_queue_url)
         aws.put_secret(names["severa"], severa_secret(severa))
         aws.put_secret(names["netvisor"], netvisor_secret(netvisor))
         built.set_mapping(**dict(mapping_changes or {}))

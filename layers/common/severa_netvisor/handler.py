@@ -24,10 +24,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from severa_netvisor.engine import Engine, EngineOptions, RunRequest, RunSummary, Transfer
+from severa_netvisor.digest import DigestTopic
+from severa_netvisor.engine import Engine, EngineOptions, RunObserver, RunRequest, RunSummary, Transfer
 from severa_netvisor.errors import ConfigurationError, IntegrationError
 from severa_netvisor.failures import FailureQueue
 from severa_netvisor.observability import logger, metrics
+from severa_netvisor.runs import RunLog
 from severa_netvisor.settings import Settings, get_settings
 from severa_netvisor.state import StateStore
 from severa_netvisor.timezone import OFFICE_ZONE
@@ -158,13 +160,18 @@ def build_engine(
     context = context or TransferContext.from_settings(settings)
     transfer = build_transfer(context)
     needs: tuple[str, ...] = getattr(transfer, "needs", ())
+    state = StateStore(settings.state_table_name)
+    observers: list[RunObserver] = [RunLog(settings.state_table_name, state.client)]
+    if settings.alarm_topic_arn:
+        observers.append(DigestTopic(settings.alarm_topic_arn, stack=settings.stack_name or None))
     return Engine(
         transfer,
-        state=StateStore(settings.state_table_name),
+        state=state,
         failure_queue=FailureQueue(settings.failed_records_queue_url),
         margin_seconds=settings.time_budget_margin_seconds,
         options=options,
         dependencies={name: build_named(name, context) for name in needs},
+        observers=observers,
     )
 
 

@@ -44,6 +44,10 @@ class Settings(BaseModel):
     #: Stop taking new records when the Lambda has less than this left.
     time_budget_margin_seconds: float = Field(default=60.0, ge=0)
     environment: str = "production"
+    #: The stack's alarm topic: each run with new failures sends one e-mail digest there (empty: none).
+    alarm_topic_arn: str = ""
+    #: The stack's name, so that the digest's commands name it (severa-netvisor --stack NAME ...).
+    stack_name: str = ""
 
     @model_validator(mode="before")
     @classmethod

@@ -98,7 +98,7 @@ def test_function_can_read_exactly_what_it_needs(logical: str) -> None:
     }
     # Every function reads both secrets; only the transfers touch the mapping, the state and the queue.
     assert "secretsmanager:GetSecretValue" in granted
-    transfer_actions = {"ssm:GetParameter", "dynamodb:PutItem", "sqs:SendMessage"}
+    transfer_actions = {"ssm:GetParameter", "dynamodb:PutItem", "sqs:SendMessage", "sns:Publish"}
     if logical == "CheckConnectionsFunction":
         assert not granted & transfer_actions, granted
     elif logical == "ReconcileFunction":  # read-only; its own grants: tests/unit/reconcile/test_template_resources.py
@@ -240,3 +240,12 @@ def test_the_replay_function_reads_the_failed_records_queue_and_outlives_no_mess
     queue = TEMPLATE["Resources"]["FailedRecordsQueue"]["Properties"]
     # More receives than the replay function's automatic attempts, so only what it cannot handle goes on.
     assert queue["RedrivePolicy"]["maxReceiveCount"] > 6
+
+
+def test_every_run_can_send_its_digest_to_the_alarm_topic_of_its_own_stack() -> None:
+    variables = GLOBALS["Environment"]["Variables"]
+    assert variables["ALARM_TOPIC_ARN"] == {"Ref": "AlarmTopic"}
+    assert variables["STACK_NAME"] == {"Ref": "AWS::StackName"}
+    for logical in ("InvoicesFunction", "ReplayFunction"):
+        digest = [s for s in _statements(FUNCTIONS[logical]) if s["Action"] == "sns:Publish"]
+        assert [s["Resource"] for s in digest] == [{"Ref": "AlarmTopic"}]

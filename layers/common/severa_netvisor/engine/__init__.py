@@ -16,7 +16,7 @@ from severa_netvisor.engine.contract import (
     content_hash,
     drift_error,
 )
-from severa_netvisor.engine.core import EngineOptions, RemainingTime
+from severa_netvisor.engine.core import EngineOptions, RemainingTime, RunObserver
 from severa_netvisor.engine.runner import Engine
 from severa_netvisor.engine.settlement import SettlementTracker
 from severa_netvisor.engine.summary import PlanItem, RunSummary
@@ -36,6 +36,7 @@ __all__ = [
     "RunBase",
     "RunContext",
     "RunLedger",
+    "RunObserver",
     "RunRequest",
     "RunSummary",
     "SettlementTracker",

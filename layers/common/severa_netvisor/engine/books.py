@@ -222,26 +222,11 @@ class BooksMixin(RunCore):
         if not recorded.news:
             return
         self.report.count("failures_new")
-        message = FailedRecord(
-            transfer=lane.name,
-            run_id=self.request.run_id,
-            source=record.ref,
-            step=step,
-            error_class=info.error_class,
-            message=info.message,
-            remote_text=info.remote_text,
-            retryable=info.retryable,
-            attempt=recorded.failure.attempts,
-            record=record.data,
-            target_key=target_key,
-            label=record.name,
-            action=info.action,
-            for_author=info.for_author,
-            failure_id=recorded.failure.id,
-        )
-        self.tell_author(lane, record, message)
+        notice = Notice.of(recorded.failure, record.data, target_key)
+        self.tell_author(lane, record, notice.message)
         with self.lock:
-            self.notices.append(Notice(recorded.failure, message))
+            self.notices.append(notice)
+            self.new_failures.append(recorded.failure)
             full = len(self.notices) >= MAX_BATCH_ENTRIES
         if full:
             self.flush_notices()

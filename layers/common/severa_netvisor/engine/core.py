@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -59,12 +59,42 @@ class EngineOptions:
     body_limit: int = 10_000
 
 
+class RunObserver(Protocol):
+    """Told of every finished run with the failures it found new (the last-run record, the digest)."""
+
+    def __call__(self, summary: RunSummary, new_failures: Sequence[Failure]) -> object: ...
+
+
 @dataclass
 class Notice:
     """A failure that is news: one message on the failed-records queue."""
 
     failure: Failure
     message: FailedRecord
+
+    @classmethod
+    def of(cls, failure: Failure, record: Any, target_key: str | None = None) -> Notice:
+        """The queue message of a recorded failure, with the record as read."""
+        return cls(
+            failure,
+            FailedRecord(
+                transfer=failure.transfer,
+                run_id=failure.run_id,
+                source=failure.ref,
+                step=failure.step,
+                error_class=failure.error_class,
+                message=failure.reason,
+                remote_text=failure.remote_text,
+                retryable=failure.retryable,
+                attempt=failure.attempts,
+                record=record,
+                target_key=target_key,
+                label=failure.label,
+                action=failure.action,
+                for_author=failure.for_author,
+                failure_id=failure.id,
+            ),
+        )
 
 
 class RunCore:
@@ -84,6 +114,7 @@ class RunCore:
         context: RemainingTime | None,
         clock: Callable[[], Any],
         replay: list[SourceRef] | None = None,
+        observers: Sequence[RunObserver] = (),
     ):
         self.transfer = transfer
         self.dependencies = dependencies
@@ -96,10 +127,11 @@ class RunCore:
         self.context = context
         self.clock = clock
         self.replay_refs = replay
+        self.observers = tuple(observers)
         self.dry = request.dry_run
         self.name = transfer.name
         self.report = SummaryBuilder(
-            RunSummary(self.name, request.run_id, request.dry_run, clock()),
+            RunSummary(self.name, request.run_id, request.dry_run, clock(), replay=replay is not None),
             plan_limit=options.plan_limit,
             body_limit=options.body_limit,
         )
@@ -115,6 +147,8 @@ class RunCore:
         self.lock = threading.Lock()
         self.flush_lock = threading.Lock()
         self.notices: list[Notice] = []
+        #: Failures this run found new (or with a new reason), for the run's digest.
+        self.new_failures: list[Failure] = []
         self.cursor_before: Cursor | None = None
         self.cursor_current: Cursor | None = None
         self.cursor_version = 0

@@ -31,14 +31,15 @@ from datetime import UTC, datetime
 
 from severa_netvisor.engine.books import BooksMixin
 from severa_netvisor.engine.contract import RunContext, Transfer
-from severa_netvisor.engine.core import EngineOptions, Notice, RemainingTime
+from severa_netvisor.engine.core import EngineOptions, Notice, RemainingTime, RunObserver
 from severa_netvisor.engine.intake import IntakeMixin
 from severa_netvisor.engine.ledger import EngineLedger
 from severa_netvisor.engine.metrics import run_metrics
 from severa_netvisor.engine.summary import RunSummary
 from severa_netvisor.engine.work import Lane, RunRequest
 from severa_netvisor.engine.writer import WriterMixin
-from severa_netvisor.failures import FailedRecord, FailureQueue
+from severa_netvisor.errors import IntegrationError
+from severa_netvisor.failures import FailureQueue
 from severa_netvisor.observability import logger, metrics
 from severa_netvisor.register import FailureRegister
 from severa_netvisor.state import Cursor, Lease, SourceRef, StateConflict, StateError, StateStore
@@ -62,6 +63,7 @@ class Engine:
         options: EngineOptions | None = None,
         dependencies: Mapping[str, Transfer] | None = None,
         clock: Callable[[], datetime] = _now,
+        observers: Sequence[RunObserver] = (),
     ):
         self.transfer = transfer
         self.state = state
@@ -71,6 +73,8 @@ class Engine:
         self.options = options or EngineOptions()
         self.dependencies = dict(dependencies or {})
         self.clock = clock
+        #: Told of each finished run: the last-run record, the e-mail digest.
+        self.observers = tuple(observers)
 
     def run(self, request: RunRequest, context: RemainingTime | None = None) -> RunSummary:
         return self._run(request, context, None).execute()
@@ -94,6 +98,7 @@ class Engine:
             context=context,
             clock=self.clock,
             replay=replay,
+            observers=self.observers,
         )
 
 
@@ -175,24 +180,7 @@ class _Run(IntakeMixin, WriterMixin, BooksMixin):
             logger.warning("could not read the open failures", extra={"error": error.message})
             return
         with self.lock:
-            for failure in waiting:
-                message = FailedRecord(
-                    transfer=failure.transfer,
-                    run_id=failure.run_id,
-                    source=failure.ref,
-                    step=failure.step,
-                    error_class=failure.error_class,
-                    message=failure.reason,
-                    remote_text=failure.remote_text,
-                    retryable=failure.retryable,
-                    attempt=failure.attempts,
-                    record=json.loads(failure.record) if failure.record else None,
-                    label=failure.label,
-                    action=failure.action,
-                    for_author=failure.for_author,
-                    failure_id=failure.id,
-                )
-                self.notices.append(Notice(failure, message))
+            self.notices.extend(Notice.of(f, json.loads(f.record) if f.record else None) for f in waiting)
         self.flush_notices()
 
     def finish(self, started: float) -> RunSummary:
@@ -202,12 +190,20 @@ class _Run(IntakeMixin, WriterMixin, BooksMixin):
             self.count_open_failures(summary)
         if not self.dry:
             self.emit_metrics(summary)
+            self.tell_observers(summary)
         logger.info(
             "run finished",
             # Nested: some summary keys ("created") are reserved names of a log record.
             extra={"summary": {k: v for k, v in summary.as_dict().items() if k != "plan"}},
         )
         return summary
+
+    def tell_observers(self, summary: RunSummary) -> None:
+        for observer in self.observers:
+            try:
+                observer(summary, list(self.new_failures))
+            except IntegrationError as error:  # the run's work is done and recorded; only the report is lost
+                logger.warning("a report of the run could not be made", extra={"error": error.message})
 
     def count_open_failures(self, summary: RunSummary) -> None:
         try:

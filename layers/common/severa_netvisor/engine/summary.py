@@ -41,6 +41,8 @@ class RunSummary:
     run_id: str
     dry_run: bool
     started_at: datetime
+    #: A replay of chosen records (by hand or from the queue), not a run over the changes.
+    replay: bool = False
     duration_seconds: float = 0.0
     fetched: int = 0
     created: int = 0
