@@ -723,6 +723,40 @@ def sales_invoice_list(request: Request) -> bytes:
     return render.ok_document(request.now, listing)
 
 
+def _invoice_lines(lines: etree._Element, request: Request, invoice: InvoiceRecord) -> None:
+    holder = sub(lines, "InvoiceLine")  # several product lines in one InvoiceLine, as Netvisor answers
+    for line in invoice.lines:
+        item = sub(holder, "SalesInvoiceProductLine")
+        sub(item, "productidentifier", line.product_identifier, type=line.product_identifier_type)
+        sub(item, "ProductName", line.name)
+        sub(item, "ProductNetvisorKey", str(line.product_key))
+        sub(item, "ProductUnitPrice", comma(line.unit_price, 4))
+        sub(item, "ProductVatPercentage", comma(line.vat_percentage, 1), vatcode=line.vat_code)
+        sub(item, "SalesInvoiceProductLineQuantity", comma(line.quantity, 2))
+        sub(item, "SalesInvoiceProductLineDiscountPercentage", comma(line.discount_percentage, 2))
+        sub(item, "SalesInvoiceProductLineFreeText", line.free_text)
+        sub(item, "SalesInvoiceProductLineVatSum", comma(line.vat_sum))
+        sub(item, "SalesInvoiceProductLineSum", comma(line.line_sum))
+        sub(item, "AccountingAccountSuggestion", line.account_suggestion)
+        for name, value in line.dimensions:
+            dim = sub(item, "Dimension")
+            sub(dim, "DimensionName", name)
+            sub(dim, "DimensionItem", value)
+    if request.param("showcommentlines") == "1":
+        for comment in invoice.comments:
+            comment_line = sub(sub(lines, "InvoiceLine"), "SalesInvoiceCommentLine")
+            sub(comment_line, "Comment", comment)
+
+
+def _invoice_attachments(wrapper: etree._Element, invoice: InvoiceRecord) -> None:
+    for attachment in invoice.attachments:
+        item = sub(wrapper, "SalesInvoiceAttachment")
+        sub(item, "MimeType", attachment.mime_type)
+        sub(item, "AttachmentDescription", attachment.description)
+        sub(item, "FileName", attachment.filename)
+        sub(item, "DocumentData", attachment.data_base64, type=attachment.document_type)
+
+
 def _invoice_element(request: Request, invoice: InvoiceRecord, attachments: bool) -> etree._Element:
     f = invoice.fields
     element = etree.Element("SalesInvoice")
@@ -761,37 +795,9 @@ def _invoice_element(request: Request, invoice: InvoiceRecord, attachments: bool
     partial = {"FI": ("Kyllä", "Ei")}.get(request.language, ("Yes", "No"))
     sub(element, "MatchPartialPaymentsByDefault", partial[0] if invoice.expect_partial_payments else partial[1])
     sub(element, "PaymentTermNetDays", str((invoice.due_date - invoice.invoice_date).days))
-    lines = sub(element, "InvoiceLines")
-    holder = sub(lines, "InvoiceLine")  # several product lines in one InvoiceLine, as Netvisor answers
-    for line in invoice.lines:
-        item = sub(holder, "SalesInvoiceProductLine")
-        sub(item, "productidentifier", line.product_identifier, type=line.product_identifier_type)
-        sub(item, "ProductName", line.name)
-        sub(item, "ProductNetvisorKey", str(line.product_key))
-        sub(item, "ProductUnitPrice", comma(line.unit_price, 4))
-        sub(item, "ProductVatPercentage", comma(line.vat_percentage, 1), vatcode=line.vat_code)
-        sub(item, "SalesInvoiceProductLineQuantity", comma(line.quantity, 2))
-        sub(item, "SalesInvoiceProductLineDiscountPercentage", comma(line.discount_percentage, 2))
-        sub(item, "SalesInvoiceProductLineFreeText", line.free_text)
-        sub(item, "SalesInvoiceProductLineVatSum", comma(line.vat_sum))
-        sub(item, "SalesInvoiceProductLineSum", comma(line.line_sum))
-        sub(item, "AccountingAccountSuggestion", line.account_suggestion)
-        for name, value in line.dimensions:
-            dim = sub(item, "Dimension")
-            sub(dim, "DimensionName", name)
-            sub(dim, "DimensionItem", value)
-    if request.param("showcommentlines") == "1":
-        for comment in invoice.comments:
-            comment_line = sub(sub(lines, "InvoiceLine"), "SalesInvoiceCommentLine")
-            sub(comment_line, "Comment", comment)
+    _invoice_lines(sub(element, "InvoiceLines"), request, invoice)
     if attachments and invoice.attachments:
-        wrapper = sub(element, "SalesInvoiceAttachments")
-        for attachment in invoice.attachments:
-            item = sub(wrapper, "SalesInvoiceAttachment")
-            sub(item, "MimeType", attachment.mime_type)
-            sub(item, "AttachmentDescription", attachment.description)
-            sub(item, "FileName", attachment.filename)
-            sub(item, "DocumentData", attachment.data_base64, type=attachment.document_type)
+        _invoice_attachments(sub(element, "SalesInvoiceAttachments"), invoice)
     return element
 
 

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.keepalive import IDLE_SECONDS, KeepAliveServer
 from sandbox.netvisor import render
-from sandbox.netvisor.faults import FaultSet
+from sandbox.netvisor.faults import Fault, FaultSet
 from sandbox.netvisor.resources import RESOURCES, Request
 from sandbox.netvisor.state import CompanyState, InvoiceRecord, PaymentRecord
 from sandbox.netvisor.validate import InvalidData
@@ -139,6 +140,88 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+
+
+@dataclass
+class _Exchange:
+    """One request as read, and its answer; it holds the company while the resource works."""
+
+    http: BaseHTTPRequestHandler
+    resource: str
+    params: dict[str, str]
+    body: bytes
+    headers: dict[str, str]
+    now: datetime
+    request_log: RequestLog
+    guard: threading.Lock
+    held: list[Company] = field(default_factory=list)
+
+    @classmethod
+    def read(
+        cls, http: BaseHTTPRequestHandler, now: datetime, request_log: RequestLog, guard: threading.Lock
+    ) -> _Exchange:
+        split = urlsplit(http.path)
+        length = int(http.headers.get("Content-Length") or 0)
+        return cls(
+            http=http,
+            resource=split.path.strip("/").lower(),
+            params={k.lower(): v for k, v in parse_qsl(split.query, keep_blank_values=True)},
+            body=http.rfile.read(length) if length else b"",
+            headers={k.lower(): v for k, v in http.headers.items()},
+            now=now,
+            request_log=request_log,
+            guard=guard,
+        )
+
+    @property
+    def use_status(self) -> bool:
+        return self.headers.get("x-netvisor-authentication-usehttpresponsestatuscodes") == "1"
+
+    @property
+    def language(self) -> str:
+        return (self.headers.get("x-netvisor-interface-language") or "FI").upper()
+
+    @property
+    def org_id(self) -> str:
+        return self.headers.get("x-netvisor-organisation-id", "")
+
+    @property
+    def txid(self) -> str:
+        return self.headers.get("x-netvisor-authentication-transactionid", "")
+
+    def log(self, status: int, outcome: str) -> None:
+        entry = LoggedRequest(
+            self.http.command, self.resource, self.params, self.org_id, self.txid, status, outcome, self.body
+        )
+        self.request_log.add(entry)
+
+    def hold(self, company: Company) -> bool:
+        """Count this request in flight for the company; True when another one already is."""
+        with self.guard:
+            overlapping = company.in_flight > 0
+            company.in_flight += 1
+            self.held.append(company)
+        return overlapping
+
+    def release(self) -> None:
+        # Done before the answer goes out: a client that sends its next request the moment it has
+        # this answer must not be taken for an overlapping one.
+        with self.guard:
+            while self.held:
+                self.held.pop().in_flight -= 1
+
+    def answer(self, status: int, payload: bytes, outcome: str, content_type: str = "text/xml; charset=utf-8") -> None:
+        self.release()
+        self.log(status, outcome)
+        self.http.send_response(status)
+        self.http.send_header("Content-Type", content_type)
+        self.http.send_header("Content-Length", str(len(payload)))
+        self.http.end_headers()
+        self.http.wfile.write(payload)
+
+    def fail(self, code: str, text: str) -> None:
+        status = HTTP_STATUS.get(code, 400) if self.use_status else 200
+        self.answer(status, render.failed_document(self.now, code, text), code)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -281,107 +364,95 @@ class NetvisorSimulator:
 
     # ------------------------------------------------------------ HTTP
 
-    def handle(self, http: BaseHTTPRequestHandler) -> None:  # noqa: PLR0911, PLR0912, PLR0915 - the pipeline
-        split = urlsplit(http.path)
-        resource = split.path.strip("/").lower()
-        params = {k.lower(): v for k, v in parse_qsl(split.query, keep_blank_values=True)}
-        length = int(http.headers.get("Content-Length") or 0)
-        body = http.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in http.headers.items()}
-        use_status = headers.get("x-netvisor-authentication-usehttpresponsestatuscodes") == "1"
-        language = (headers.get("x-netvisor-interface-language") or "FI").upper()
-        org_id = headers.get("x-netvisor-organisation-id", "")
-        txid = headers.get("x-netvisor-authentication-transactionid", "")
-        now = self.now()
+    def handle(self, http: BaseHTTPRequestHandler) -> None:
+        """The pipeline of one request: faults that answer first, authentication, routing, then the
+        resource under the company's one-request-at-a-time rule."""
+        exchange = _Exchange.read(http, self.now(), self.request_log, self._guard)
+        firing = self.faults.firing(exchange.resource)
+        if self._answer_fault(exchange, firing):
+            return
+        admitted = self._admit(exchange)
+        if admitted is None:
+            return
+        try:
+            self._serve(exchange, *admitted, firing)
+        finally:
+            exchange.release()
 
-        def log(status: int, outcome: str) -> None:
-            self.request_log.add(LoggedRequest(http.command, resource, params, org_id, txid, status, outcome, body))
-
-        held: list[Company] = []
-
-        def release() -> None:
-            # Done before the answer goes out: a client that sends its next request the moment it
-            # has this answer must not be taken for an overlapping one.
-            with self._guard:
-                while held:
-                    held.pop().in_flight -= 1
-
-        def answer(status: int, payload: bytes, outcome: str, content_type: str = "text/xml; charset=utf-8") -> None:
-            release()
-            log(status, outcome)
-            http.send_response(status)
-            http.send_header("Content-Type", content_type)
-            http.send_header("Content-Length", str(len(payload)))
-            http.end_headers()
-            http.wfile.write(payload)
-
-        def fail(code: str, text: str) -> None:
-            status = HTTP_STATUS.get(code, 400) if use_status else 200
-            answer(status, render.failed_document(now, code, text), code)
-
-        # Faults that answer before anything is applied.
-        firing = self.faults.firing(resource)
+    def _answer_fault(self, exchange: _Exchange, firing: list[Fault]) -> bool:
+        """Faults that answer before anything is applied; True when one did."""
         for fault in firing:
             if fault.kind == "http_5xx":
                 page = f"<html><body><h1>{fault.status} Service Unavailable</h1></body></html>".encode()
-                answer(fault.status, page, "http_5xx", "text/html")
-                return
+                exchange.answer(fault.status, page, "http_5xx", "text/html")
+                return True
             if fault.kind == "maintenance":
-                code = fault.code or "SYSTEM_MAINTENANCE"
-                fail(code, fault.text or _text(language, "maintenance"))
-                return
+                exchange.fail(fault.code or "SYSTEM_MAINTENANCE", fault.text or _text(exchange.language, "maintenance"))
+                return True
             if fault.kind == "error":
-                fail(fault.code or "TECHNICAL_ERROR", fault.text or "Simulated error")
-                return
+                exchange.fail(fault.code or "TECHNICAL_ERROR", fault.text or "Simulated error")
+                return True
             if fault.kind == "malformed":
                 code = fault.code or "AUTHENTICATION_FAILED"
                 text = fault.text or (
                     "URI-metodi ei kelpaa, katso dokumentaatio. Käytä MAC-tiivisteen laskentaan merkkijonoa: "
-                    f"{self.url}{http.path}&sender&customerid&timestamp&{language}&{org_id}&{txid}"
-                    "&YOUR_PRIVATE_KEY_HERE :: 0123abcd"
+                    f"{self.url}{exchange.http.path}&sender&customerid&timestamp&{exchange.language}"
+                    f"&{exchange.org_id}&{exchange.txid}&YOUR_PRIVATE_KEY_HERE :: 0123abcd"
                 )
-                status = HTTP_STATUS.get(code, 400) if use_status else 200
-                answer(status, render.malformed_document(now, code, text), "malformed")
-                return
+                status = HTTP_STATUS.get(code, 400) if exchange.use_status else 200
+                exchange.answer(status, render.malformed_document(exchange.now, code, text), "malformed")
+                return True
+        return False
 
-        company = self.companies.get(org_id)
-        refusal = self._authenticate(company, headers, f"http://{http.headers.get('Host', '')}{http.path}", language)
+    def _admit(self, exchange: _Exchange) -> tuple[Company, Callable[[Request], bytes]] | None:
+        """The company and the resource's handler, or None once the refusal is answered."""
+        http = exchange.http
+        company = self.companies.get(exchange.org_id)
+        url = f"http://{http.headers.get('Host', '')}{http.path}"
+        refusal = self._authenticate(company, exchange.headers, url, exchange.language)
         if refusal is not None:
-            fail(*refusal)
-            return
+            exchange.fail(*refusal)
+            return None
         assert company is not None
-        handler = RESOURCES.get((http.command, resource))
+        handler = RESOURCES.get((http.command, exchange.resource))
         if handler is None:
-            answer(404, b"<html><body>404 Not Found</body></html>", "not_found", "text/html")
+            exchange.answer(404, b"<html><body>404 Not Found</body></html>", "not_found", "text/html")
+            return None
+        if company.enabled_resources is not None and exchange.resource not in company.enabled_resources:
+            exchange.fail("SERVICE_ACCESS_ERROR", _text(exchange.language, "access") + exchange.resource)
+            return None
+        return company, handler
+
+    def _serve(
+        self, exchange: _Exchange, company: Company, handler: Callable[[Request], bytes], firing: list[Fault]
+    ) -> None:
+        if exchange.hold(company):
+            exchange.fail("TECHNICAL_ERROR", _text(exchange.language, "overlap"))
             return
-        if company.enabled_resources is not None and resource not in company.enabled_resources:
-            fail("SERVICE_ACCESS_ERROR", _text(language, "access") + resource)
-            return
-        with self._guard:
-            overlapping = company.in_flight > 0
-            company.in_flight += 1
-            held.append(company)
+        for fault in firing:
+            if fault.kind == "latency":
+                time.sleep(fault.seconds)
+        request = Request(
+            exchange.resource,
+            exchange.http.command,
+            exchange.params,
+            exchange.body,
+            company.state,
+            exchange.now,
+            exchange.language,
+            self.url,
+        )
         try:
-            if overlapping:
-                fail("TECHNICAL_ERROR", _text(language, "overlap"))
-                return
-            for fault in firing:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            request = Request(resource, http.command, params, body, company.state, now, language, self.url)
-            try:
-                payload = handler(request)
-            except InvalidData as error:
-                fail(error.code, error.text)
-                return
-            if any(fault.kind == "drop" for fault in firing):
-                release()
-                log(0, "drop")
-                self._drop(http)
-                return
-            answer(200, payload, "OK")
-        finally:
-            release()
+            payload = handler(request)
+        except InvalidData as error:
+            exchange.fail(error.code, error.text)
+            return
+        if any(fault.kind == "drop" for fault in firing):
+            exchange.release()
+            exchange.log(0, "drop")
+            self._drop(exchange.http)
+            return
+        exchange.answer(200, payload, "OK")
 
     @staticmethod
     def _drop(http: BaseHTTPRequestHandler) -> None:

@@ -4,7 +4,7 @@ state are asserted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -109,40 +109,67 @@ def test_a_seeded_month_transfers_completely_and_netvisor_matches_severa_to_the_
         assert sandbox.netvisor.request_log.count(method="POST") == writes_before
 
 
-def _break(invoice: dict[str, Any], how: str) -> None:
+def _wrong_reference(invoice: dict[str, Any]) -> None:
+    reference = invoice["ReferenceNumber"]
+    invoice["ReferenceNumber"] = reference[:-1] + str((int(reference[-1]) + 1) % 10)
+
+
+def _rate_not_in_force(invoice: dict[str, Any]) -> None:
+    row = invoice["InvoiceRows"][0]
+    row["rowVatRatePercent"] = Decimal(24)  # not a rate in 2026
+    row["rowVatAmount"] = (row["rowVatExcludedAmount"] * Decimal("0.24")).quantize(Decimal("0.01"))
+
+
+def _tax_free_without_vat_number(invoice: dict[str, Any]) -> None:
+    invoice["IsTaxFree"] = True
+    invoice["ReceiverVatNumber"] = None
+    invoice["BuyerOrganization"]["buyerOrganisationTaxCode"] = None
+    for row in invoice["InvoiceRows"]:
+        row["rowVatRatePercent"], row["rowVatAmount"] = Decimal(0), Decimal(0)
+        row["rowAmount"] = row["rowVatExcludedAmount"]
+    details = invoice["InvoiceDetails"]
+    details["invoiceTotalVatAmount"] = Decimal(0)
+    details["invoiceTotalVatIncludedAmount"] = details["invoiceTotalVatExcludedAmount"]
+
+
+def _long_project_name(invoice: dict[str, Any]) -> None:
     rows = invoice["InvoiceRows"]
-    if how == "reference":
-        reference = invoice["ReferenceNumber"]
-        invoice["ReferenceNumber"] = reference[:-1] + str((int(reference[-1]) + 1) % 10)
-    elif how == "business_id":
-        invoice["BuyerOrganization"]["buyerPartyIdentifier"] = "1234567-8"
-    elif how == "vat_rate_for_date":
-        row = rows[0]
-        row["rowVatRatePercent"] = Decimal(24)  # not a rate in 2026
-        row["rowVatAmount"] = (row["rowVatExcludedAmount"] * Decimal("0.24")).quantize(Decimal("0.01"))
-    elif how == "row_sum":
-        rows[0]["rowAmount"] += Decimal("0.01")
-    elif how == "address":
-        invoice["ReceiverAddressline"] = None
-    elif how == "currency":
-        invoice["CurrencyShortform"] = "SEK"
-    elif how == "buyer_vat_number":
-        invoice["IsTaxFree"] = True
-        invoice["ReceiverVatNumber"] = None
-        invoice["BuyerOrganization"]["buyerOrganisationTaxCode"] = None
-        for row in rows:
-            row["rowVatRatePercent"], row["rowVatAmount"] = Decimal(0), Decimal(0)
-            row["rowAmount"] = row["rowVatExcludedAmount"]
-        details = invoice["InvoiceDetails"]
-        details["invoiceTotalVatAmount"] = Decimal(0)
-        details["invoiceTotalVatIncludedAmount"] = details["invoiceTotalVatExcludedAmount"]
-    elif how == "length":
-        case_guid = rows[0]["MainCaseGUID"]
-        for row in rows:
-            if row["MainCaseGUID"] == case_guid:
-                row["MainCaseName"] = "Projekti " * 30
-    elif how == "total":
-        invoice["InvoiceDetails"]["invoiceTotalVatIncludedAmount"] += Decimal("0.05")
+    case_guid = rows[0]["MainCaseGUID"]
+    for row in rows:
+        if row["MainCaseGUID"] == case_guid:
+            row["MainCaseName"] = "Projekti " * 30
+
+
+def _set(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(invoice: dict[str, Any]) -> None:
+        target = invoice
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return edit
+
+
+def _total_off(invoice: dict[str, Any]) -> None:
+    invoice["InvoiceDetails"]["invoiceTotalVatIncludedAmount"] += Decimal("0.05")
+
+
+def _first_row_sum_off(invoice: dict[str, Any]) -> None:
+    invoice["InvoiceRows"][0]["rowAmount"] += Decimal("0.01")
+
+
+#: Ways to get a Severa invoice wrong, each refused before it reaches Netvisor (see EXPECTED).
+BREAKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "reference": _wrong_reference,
+    "business_id": _set("BuyerOrganization", "buyerPartyIdentifier", value="1234567-8"),
+    "vat_rate_for_date": _rate_not_in_force,
+    "row_sum": _first_row_sum_off,
+    "address": _set("ReceiverAddressline", value=None),
+    "currency": _set("CurrencyShortform", value="SEK"),
+    "buyer_vat_number": _tax_free_without_vat_number,
+    "length": _long_project_name,
+    "total": _total_off,
+}
 
 
 EXPECTED = {
@@ -177,7 +204,7 @@ def test_each_validation_failure_is_queued_with_its_reason_and_the_rest_go_throu
     broken = {}
     references = {r["GUID"]: r["ReferenceNumber"] for r in plain}
     for invoice, how in zip(plain, kinds, strict=False):
-        _break(invoice, how)
+        BREAKS[how](invoice)
         broken[invoice["GUID"]] = how
     # Every VAT rate must be mapped: take 10 % out of the mapping; invoices with a 10 % row fail.
     rates = {"10": None}  # merged into the sandbox mapping: None removes the key
