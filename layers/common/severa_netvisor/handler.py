@@ -118,10 +118,16 @@ def parse_event(event: Any) -> RunEvent:
         problems = []
         for item in error.errors(include_url=False, include_input=False):
             where = ".".join(str(part) for part in item["loc"]) or "(event)"
-            reason = "is not a known option" if item["type"] == "extra_forbidden" else item["msg"].lower()
+            reason = "is not a known option" if item["type"] == "extra_forbidden" else _lower_first(item["msg"])
             problems.append(f"'{where}' {reason}")
         allowed = "dry_run, since (ISO date or date-time), full_resync, scheduled_time, execution_id"
         raise InvalidEventError(f"Invalid run event: {'; '.join(problems)}. Allowed: {allowed}.") from None
+
+
+def _lower_first(message: str) -> str:
+    """"Input should be 'FI'" -> "input should be 'FI'": the values quoted keep their case."""
+    message = message.removeprefix("Value error, ")  # pydantic's wording around our own validators
+    return message[:1].lower() + message[1:]
 
 
 def _json(text: str | bytes, what: str) -> Any:

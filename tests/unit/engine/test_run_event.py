@@ -58,7 +58,8 @@ def test_unfilled_scheduler_placeholders_are_ignored() -> None:
     [
         ({"dryrun": True}, "'dryrun' is not a known option"),
         ({"since": "last tuesday"}, "'since'"),
-        ({"dry_run": "perhaps"}, "'dry_run'"),
+        ({"dry_run": "perhaps"}, "'dry_run' input should be a valid boolean"),
+        ({"execution_id": "x" * 201}, "'execution_id' string should have at most 200 characters"),
         ({"since": "2026-01-01", "full_resync": True}, "either 'since' or 'full_resync'"),
         ("{not json", "the event is not JSON"),
         ([1, 2], "must be a JSON object"),
@@ -68,6 +69,7 @@ def test_bad_events_fail_with_a_message_naming_the_field(event: object, expected
     with pytest.raises(InvalidEventError) as raised:
         parse_event(event)
     assert expected in raised.value.message
+    assert "value error" not in raised.value.message.lower()
 
 
 def test_the_run_id_is_the_invocations_request_id() -> None:
