@@ -222,9 +222,20 @@ def test_every_scheduled_transfer_has_a_heartbeat_while_its_schedule_is_on(trans
     }
     props = alarm["Properties"]
     assert (props["MetricName"], props["TreatMissingData"]) == ("RunsSucceeded", "breaching")
-    assert props["EvaluationPeriods"] == {"Ref": "HeartbeatHours"}
+    # The hours transfer runs once a day (02:30): an hourly heartbeat would alarm every afternoon.
+    window = "DailyHeartbeatHours" if transfer == "Hours" else "HeartbeatHours"
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == {"Ref": window}
+    assert props["Period"] == 3600
     assert {"Name": "transfer", "Value": transfer.lower()} in props["Dimensions"]
     assert "RunsSucceeded" in _engine_metric_names()
+
+
+def test_a_heartbeat_outlasts_the_longest_gap_its_default_schedule_leaves() -> None:
+    parameters = TEMPLATE["Parameters"]
+    # Every few hours 06-21 daily: the longest gap is the night (21:xx -> 06:xx, under 10 hours).
+    assert parameters["HeartbeatHours"]["Default"] > 10
+    assert parameters["HoursSchedule"]["Default"] == "cron(30 2 * * ? *)"  # once a day
+    assert 24 < parameters["DailyHeartbeatHours"]["Default"] <= parameters["DailyHeartbeatHours"]["MaxValue"] <= 168
 
 
 def test_every_alarm_says_what_to_do() -> None:
