@@ -41,6 +41,10 @@ class IntegrationError(Exception):
     outcome_unknown: bool = False
     #: The record's author (not the operator) can fix it: it may be told in the source system.
     for_author: bool = False
+    #: With ``stops_run``: the stop is news to the operator, so the invocation fails and the Errors
+    #: alarm fires. False for a stop that is part of normal work (the day's share of Severa's quota is
+    #: used): the summary says why the run stopped early, the invocation succeeds.
+    alarms: bool = True
     #: What a person should do about it.
     action: str = "See the message; fix the cause and replay the record."
 

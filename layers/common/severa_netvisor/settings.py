@@ -40,6 +40,9 @@ class Settings(BaseModel):
     severa_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     #: The largest answer either client reads (streamed lists of invoices are bounded per invoice instead).
     severa_max_response_mb: int = Field(default=128, ge=1)
+    #: The share of Severa's daily call quota (counted per organisation, shared with every other
+    #: integration) past which a run stops taking new work; the next day's runs go on.
+    severa_quota_share: float = Field(default=0.6, gt=0, le=1)
     netvisor_max_response_mb: int = Field(default=64, ge=1)
     #: Stop taking new records when the Lambda has less than this left.
     time_budget_margin_seconds: float = Field(default=60.0, ge=0)

@@ -223,7 +223,7 @@ class RunCore:
         self.stop(
             reason or info.message,
             halt_writes=halt_writes,
-            error=info.error_class,
+            error=info.stop_error,
             action=info.action,
             remote_text=info.remote_text,
         )

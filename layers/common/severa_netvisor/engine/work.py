@@ -88,12 +88,24 @@ class ErrorInfo:
     retryable: bool
     action: str
     for_author: bool
+    alarms: bool = True
+
+    @property
+    def stop_error(self) -> str | None:
+        """What a run this error stops records as its error: none for a stop that raises no alarm."""
+        return self.error_class if self.alarms else None
 
 
 def describe(error: BaseException) -> ErrorInfo:
     if isinstance(error, IntegrationError):
         return ErrorInfo(
-            error.error_class, error.message, error.remote_text, error.retryable, error.action, error.for_author
+            error.error_class,
+            error.message,
+            error.remote_text,
+            error.retryable,
+            error.action,
+            error.for_author,
+            error.alarms,
         )
     # Not one of ours: a bug or an unwrapped library error. Say what it is; retrying will not help.
     return ErrorInfo(

@@ -38,6 +38,9 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A character reference, or a raw C0 control byte (in UTF-8 those bytes never occur inside a
 # multi-byte sequence, so a byte match is a character match).
 _REFERENCE_OR_CONTROL = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));|[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Most answers hold neither a character reference nor a control byte: both are looked for first at C
+# speed; the combined pattern above scans about 20 times slower (it was a list answer's largest cost).
+_CONTROL_BYTES = bytes(code for code in range(0x20) if code not in _ALLOWED_CONTROLS)
 #: The longest reference the pattern reads (``&#`` + 10 digits + ``;``): a chunk's tail shorter
 #: than this after its last ``&`` may be a reference cut in two.
 _LONGEST_REFERENCE = 13
@@ -85,7 +88,9 @@ class ForbiddenCharacterMarker:
 
     @staticmethod
     def _rewrite(data: bytes) -> bytes:
-        return _REFERENCE_OR_CONTROL.sub(_replace, data) if _REFERENCE_OR_CONTROL.search(data) else data
+        if b"&#" not in data and len(data.translate(None, _CONTROL_BYTES)) == len(data):
+            return data
+        return _REFERENCE_OR_CONTROL.sub(_replace, data)
 
 
 def mark_forbidden(body: bytes) -> bytes:

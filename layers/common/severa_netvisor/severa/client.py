@@ -11,7 +11,8 @@
 - zeep builds and sends each request; the answer is left unread (streamed) and read by ``reply.py``
   within limits: single records and files as one tree, at most ``severa_max_response_mb``; lists item
   by item. ``iter_invoices_by_status`` / ``iter_invoices_by_date`` yield invoices one at a time in
-  bounded memory whatever the backlog; the list-returning methods keep the size limit.
+  bounded memory whatever the backlog; ``iter_invoice_stubs_by_*`` keep each one compressed, typed
+  on demand (``stubs.py``); the list-returning methods keep the size limit.
 - NotFound on a read and a nil or missing result mean "nothing" (API.md §3): an empty list,
   or None for a single get.
 - Every write goes through ``_call(..., write=True)``.
@@ -48,6 +49,7 @@ from severa_netvisor.severa.characters import visible
 from severa_netvisor.severa.errors import (
     SeveraAuthenticationError,
     SeveraNotFoundError,
+    SeveraQuotaShareReached,
     SeveraTransportError,
 )
 from severa_netvisor.severa.models import (
@@ -69,6 +71,7 @@ from severa_netvisor.severa.models import (
     WorkType,
 )
 from severa_netvisor.severa.reply import ItemReader, as_bytes, as_one, as_text, read_reply, refused_answer
+from severa_netvisor.severa.stubs import InvoiceStub
 
 WSDL_PATH = Path(__file__).resolve().parent / "wsdl" / "severa.wsdl"
 SERVICE_NS = "http://soap.severa.com/"
@@ -108,9 +111,7 @@ class _StreamingTransport(Transport):
     within its limits; and no logging of envelopes (they carry the API key)."""
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        return self.session.post(
-            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
-        )
+        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout, stream=True)
 
 
 @lru_cache(maxsize=4)
@@ -139,6 +140,10 @@ def planned_request(operation: str, params: dict[str, Any]) -> PlannedRequest:
     shown = {k: v for k, v in params.items() if v is not None and k not in ("source", "ignoreDuplicates")}
     body = "; ".join(f"{k}: {v.isoformat() if isinstance(v, datetime | date) else v}" for k, v in shown.items())
     return PlannedRequest("severa", f"{_OPERATIONS.get(operation, operation)} ({operation})", body)
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -214,6 +219,22 @@ class SeveraClient:
     def quota(self) -> QuotaStatus:
         """Quota and used quota from the latest response's headers."""
         return self._quota
+
+    def check_quota_share(self) -> None:
+        """Raise ``SeveraQuotaShareReached`` once today's calls (as the latest answer counted them, the
+        other integrations' included) reach ``severa_quota_share`` of the daily quota."""
+        quota, share = self._quota, self._settings.severa_quota_share
+        if not quota.quota or quota.used is None or quota.used < quota.quota * share:
+            return
+        raise SeveraQuotaShareReached(
+            f"Severa's API calls today reached {_count(quota.used)} of the daily {_count(quota.quota)} "
+            f"({quota.used / quota.quota:.0%}); this integration stops taking new work at {share:.0%} so that "
+            "the organisation's other integrations keep theirs. The rest is taken after Severa's daily reset "
+            "(UTC midnight)",
+            quota=quota.quota,
+            used_quota=quota.used,
+            share=share,
+        )
 
     # -- API information ---------------------------------------------------------------------
     def get_version(self) -> str:
@@ -394,6 +415,28 @@ class SeveraClient:
         return self._stream_items(
             Invoice, "IInvoice", "GetInvoicesByDate", **self._dates(start, end, business_unit_guid, options)
         )
+
+    def iter_invoice_stubs_by_status(self, status: str, business_unit_guid: str = "") -> Iterator[InvoiceStub]:
+        """``iter_invoices_by_status`` as stubs: key members now, the typed invoice when asked for
+        (``InvoiceStub.invoice()``); a backlog is then about 2.5 KB per invoice wherever it is kept."""
+        return self._stream_stubs(
+            "GetInvoicesByStatus", businessUnitGUID=business_unit_guid, status=status, options=0, maxInvoices=None
+        )
+
+    def iter_invoice_stubs_by_date(
+        self, start: datetime, end: datetime, business_unit_guid: str = ""
+    ) -> Iterator[InvoiceStub]:
+        """``iter_invoices_by_date`` as stubs (see ``iter_invoice_stubs_by_status``)."""
+        return self._stream_stubs("GetInvoicesByDate", **self._dates(start, end, business_unit_guid, 0))
+
+    def _stream_stubs(self, operation: str, **params: Any) -> Iterator[InvoiceStub]:
+        try:
+            response = self._retrying(lambda: self._opened("IInvoice", operation, params), operation, write=False)
+        except SeveraNotFoundError:
+            return
+        reader = ItemReader(operation, Invoice, on_quota=self._keep_quota)
+        for element in reader.elements(self._chunks(operation, response, None)):
+            yield InvoiceStub.of(element, operation)
 
     @staticmethod
     def _dates(start: datetime, end: datetime, business_unit_guid: str, options: int) -> dict[str, Any]:

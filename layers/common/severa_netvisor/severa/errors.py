@@ -106,6 +106,28 @@ class SeveraQuotaExceededError(SeveraError):
         self.used_quota = used_quota
 
 
+class SeveraQuotaShareReached(SeveraError):
+    """Today's Severa calls passed the share of the quota this integration may use: the run stops
+    taking new work, checkpointed, and the runs after Severa's daily reset go on.
+
+    Part of normal work during a backlog (a backfill spreads over days so that the other
+    integrations of the organisation keep their calls): it stops the run, but raises no alarm."""
+
+    retryable = True
+    stops_run = True
+    alarms = False
+    action = (
+        "Nothing, if a backlog is being worked through: the runs after Severa's daily reset (UTC midnight) go on "
+        "where this one stopped. To let this integration use more of the quota, raise SEVERA_QUOTA_SHARE."
+    )
+
+    def __init__(self, message: str, *, quota: int, used_quota: int, share: float):
+        super().__init__(message)
+        self.quota = quota
+        self.used_quota = used_quota
+        self.share = share
+
+
 class SeveraTransportError(SeveraError):
     """No usable SOAP answer: connection refused or dropped, timeout, HTTP error, malformed body.
 

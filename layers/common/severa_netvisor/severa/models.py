@@ -490,6 +490,14 @@ class Invoice(_SeveraModel):
     notes_before_invoice_rows: str | None = Field(None, alias="NotesBeforeInvoiceRows")
 
 
+class InvoiceKey(_SeveraModel):
+    """The members of an invoice a run sorts and picks invoices by (``stubs.InvoiceStub``)."""
+
+    entry_date: UtcDateTime = Field(alias="EntryDate")
+    guid: str | None = Field(None, alias="GUID")
+    invoice_status: str | None = Field(None, alias="InvoiceStatus")
+
+
 class InvoiceFile(_SeveraModel):
     guid: str | None = Field(None, alias="GUID")
     mime_type: str | None = Field(None, alias="MIMEtype")

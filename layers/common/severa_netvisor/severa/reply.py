@@ -206,9 +206,7 @@ class ItemReader(Generic[ModelT]):
     raise ``AnswerRefused`` for their own limits).
     """
 
-    def __init__(
-        self, operation: str, model: type[ModelT], on_quota: Callable[[QuotaStatus], None] = lambda _q: None
-    ):
+    def __init__(self, operation: str, model: type[ModelT], on_quota: Callable[[QuotaStatus], None] = lambda _q: None):
         self.operation = operation
         self.model = model
         self.on_quota = on_quota
@@ -216,6 +214,12 @@ class ItemReader(Generic[ModelT]):
         self._result_tag = f"{{{SERVICE_NS}}}{operation}Result"
 
     def items(self, chunks: Iterable[bytes]) -> Iterator[ModelT]:
+        for element in self.elements(chunks):
+            yield validated(self.model, element, self.operation)
+
+    def elements(self, chunks: Iterable[bytes]) -> Iterator[etree._Element]:
+        """Each item's element, complete; it is dropped when the next one is asked for, so a caller
+        keeps what it needs of it (``items`` validates it, ``stubs.InvoiceStub`` compresses it)."""
         pull = etree.XMLPullParser(
             events=("start", "end"),
             tag=(_ENVELOPE, _HEADER, _FAULT, self._result_tag),
@@ -243,7 +247,7 @@ class ItemReader(Generic[ModelT]):
         if not stream.saw_envelope:
             raise self._unreadable(None)
 
-    def _read(self, pull: etree.XMLPullParser, stream: _Stream) -> Iterator[ModelT]:
+    def _read(self, pull: etree.XMLPullParser, stream: _Stream) -> Iterator[etree._Element]:
         for event, item in pull.read_events():
             element = cast(etree._Element, item)  # start and end events carry elements
             if event == "start" and element.tag == _ENVELOPE:
@@ -263,7 +267,7 @@ class ItemReader(Generic[ModelT]):
         if stream.pending_bytes > MAX_RECORD_BYTES:
             raise AnswerRefused(f"holds an item (or a preamble) larger than {MAX_RECORD_BYTES // MEGABYTE} MB")
 
-    def _completed(self, stream: _Stream) -> Iterator[ModelT]:
+    def _completed(self, stream: _Stream) -> Iterator[etree._Element]:
         """Every item known to be complete: all but the last until the result element has closed."""
         result = stream.result
         if result is None:
@@ -272,7 +276,9 @@ class ItemReader(Generic[ModelT]):
         while len(result) > keep:
             element = result[0]
             if element.get(_NIL) != "true":
-                yield validated(self.model, element, self.operation)
+                yield element
+            # Emptied first: lxml then unlinks a bare element instead of walking its whole subtree.
+            element.clear()
             del result[0]
             stream.pending_bytes = 0
 

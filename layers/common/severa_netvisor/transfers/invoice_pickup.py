@@ -5,18 +5,27 @@ The status is the work queue: every run reads the whole ready list (one call per
 the ledger skips what is done. The names in the mapping are checked against Severa first: Severa
 answers a read for an unknown status name with nothing at all, so a misspelt name would otherwise
 transfer nothing, silently, forever.
+
+A backlog can be tens of thousands of invoices (a backfill), about 10 KB of SOAP each: the lists are
+read as they stream in, each invoice compressed into a temporary file (``InvoiceSpool``, a few KB on
+disk per invoice; Lambda's /tmp) with only its sort key in memory (under 100 bytes). Pages are typed
+from the file one at a time, oldest entry first, so memory holds a page whatever the backlog, and a
+run that its time budget stops never types the invoices it will not reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import struct
+import tempfile
+from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from severa_netvisor.errors import ConfigurationError
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.severa.client import EPOCH, SeveraClient
 from severa_netvisor.severa.models import Invoice, InvoiceStatus
+from severa_netvisor.severa.stubs import InvoiceStub
 
 
 @dataclass(frozen=True)
@@ -71,22 +80,85 @@ def _checked_statuses(severa: SeveraClient, mapping: MappingConfig) -> list[Invo
     return statuses
 
 
-def read_invoices(severa: SeveraClient, mapping: MappingConfig, pickup: Pickup, now: datetime) -> Iterator[Invoice]:
-    """Every invoice to look at this run, each once (ready ones first, then sent ones since the date)."""
-    seen: set[str] = set()
-    ready = mapping.invoice_statuses.ready_to_transfer
-    for unit in pickup.unit_guids:
-        for invoice in severa.invoices_by_status(ready, unit):
-            if invoice.guid and invoice.guid not in seen:
-                seen.add(invoice.guid)
-                yield invoice
-    since = mapping.invoices.sent_since
-    if since is None:
-        return
-    sent = pickup.sent_names
-    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-    for unit in pickup.unit_guids:
-        for invoice in severa.invoices_by_date(start, now, unit):
-            if invoice.guid and invoice.guid not in seen and invoice.invoice_status in sent:
-                seen.add(invoice.guid)
-                yield invoice
+def spool_invoices(severa: SeveraClient, mapping: MappingConfig, pickup: Pickup, now: datetime) -> InvoiceSpool:
+    """Every invoice to look at this run (the ready ones, then sent ones since the date), spooled."""
+    spool = InvoiceSpool()
+    try:
+        ready = mapping.invoice_statuses.ready_to_transfer
+        for unit in pickup.unit_guids:
+            for stub in severa.iter_invoice_stubs_by_status(ready, unit):
+                spool.add(stub)
+        since = mapping.invoices.sent_since
+        if since is not None:
+            sent = pickup.sent_names
+            start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+            for unit in pickup.unit_guids:
+                for stub in severa.iter_invoice_stubs_by_date(start, now, unit):
+                    if stub.status in sent:
+                        spool.add(stub)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+#: Sort key layout: entry time (microseconds, offset to stay positive), GUID, a NUL, then where the
+#: invoice sits in the spool and which operation listed it.
+_TIME = struct.Struct(">Q")
+_PLACE = struct.Struct(">QIB")
+_EPOCH_SHIFT = 2**62
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_OPERATIONS = ("GetInvoicesByStatus", "GetInvoicesByDate")
+
+
+class InvoiceSpool:
+    """Invoices listed this run: compressed in a temporary file, their sort keys in memory."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="severa-invoices-")  # noqa: SIM115 - closed by close()
+        self._end = 0
+        self._keys: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, stub: InvoiceStub) -> None:
+        if not stub.guid:
+            return
+        self._file.write(stub.blob)
+        micros = (stub.entry_date - _UNIX) // _MICROSECOND + _EPOCH_SHIFT
+        place = _PLACE.pack(self._end, len(stub.blob), _OPERATIONS.index(stub.operation))
+        self._keys.append(_TIME.pack(micros) + stub.guid.encode() + b"\0" + place)
+        self._end += len(stub.blob)
+
+    def pages(self, size: int) -> Generator[list[Invoice], None, None]:
+        """The invoices in (entry date, GUID) order, ``size`` at a time, each once; then closes."""
+        try:
+            self._file.flush()
+            self._keys.sort()
+            page: list[Invoice] = []
+            previous = b""
+            for key in self._keys:
+                identity = key[: key.index(b"\0", _TIME.size)]
+                if identity == previous:
+                    continue  # listed twice (several business units, or ready and sent)
+                previous = identity
+                page.append(self._invoice(key))
+                if len(page) == size:
+                    yield page
+                    page = []
+            if page:
+                yield page
+        finally:
+            self.close()
+
+    def _invoice(self, key: bytes) -> Invoice:
+        offset, length, operation = _PLACE.unpack(key[-_PLACE.size :])
+        self._file.seek(offset)
+        blob = self._file.read(length)
+        return InvoiceStub.load(blob, _OPERATIONS[operation])
+
+    def close(self) -> None:
+        self._keys = []
+        self._file.close()

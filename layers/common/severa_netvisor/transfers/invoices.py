@@ -65,7 +65,7 @@ from severa_netvisor.transfers.credit_notes import (
     waiting_matches,
 )
 from severa_netvisor.transfers.customers import account_ref
-from severa_netvisor.transfers.invoice_pickup import Pickup, check_pickup, read_invoices
+from severa_netvisor.transfers.invoice_pickup import Pickup, check_pickup, spool_invoices
 
 __all__ = [
     "AmbiguousInvoiceError",
@@ -141,17 +141,24 @@ class InvoicesRun(RunBase[Any]):
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
-        # The ready status is the work queue: read all of it (``since`` cannot narrow a status read).
+        # The ready status is the work queue: read all of it (``since`` cannot narrow a status read),
+        # spooled (``invoice_pickup``): pages are typed one at a time, whatever the backlog.
         severa = self.clients.severa
         pickup = self._pickup = check_pickup(severa, self.mapping)
         # Credit notes waiting for a match, as they are before this run writes anything: the ones this
         # run creates wait for the next run (their invoices must be sent in Netvisor first anyway).
         matches = waiting_matches(self.run, {}, self.run.now())
-        records = [self._record(i) for i in read_invoices(severa, self.mapping, pickup, self.run.now())]
-        records.sort(key=lambda r: (r.changed_at, r.ref.id))
-        records += matches
-        for start in range(0, len(records), PAGE_SIZE):
-            yield records[start : start + PAGE_SIZE]
+        spool = spool_invoices(severa, self.mapping, pickup, self.run.now())
+        pages = spool.pages(PAGE_SIZE)
+        try:
+            for invoices in pages:
+                # Past the day's share of Severa's quota, no new page is taken (the run stops, checkpointed).
+                severa.check_quota_share()
+                yield [self._record(invoice) for invoice in invoices]
+        finally:
+            pages.close()
+        for start in range(0, len(matches), PAGE_SIZE):
+            yield matches[start : start + PAGE_SIZE]
 
     @staticmethod
     def _record(invoice: Invoice) -> SourceRecord:
