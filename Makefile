@@ -78,8 +78,17 @@ sandbox: venv ## the sandbox in the foreground (local AWS + simulators) for make
 demo: venv ## the main job on the built-in sandbox
 	$(BIN)/python -m sandbox.demo
 
-bench: venv ## benchmarks (figures, not pass/fail)
-	$(BIN)/python -m tests.bench
+BENCHVENV := .venv-bench
+
+# netvisor-api-client, measured against in tests/bench/library_cpu.py: the bench's own environment,
+# never a dependency of the product.
+$(BENCHVENV)/bin/.installed: tests/bench/library_side.py
+	$(PYTHON) -m venv $(BENCHVENV)
+	$(BENCHVENV)/bin/pip install -q 'netvisor-api-client==0.9.6'
+	touch $@
+
+bench: venv $(BENCHVENV)/bin/.installed ## benchmarks (figures, not pass/fail; BENCH=invoices_run for one)
+	$(BIN)/python -m tests.bench $(BENCH)
 
 # SAM looks for samconfig.toml beside the template it deploys (here the built one), so the
 # project's file is named by its absolute path; samconfig's parameter overrides are passed with
@@ -91,4 +100,4 @@ deploy: build ## sam deploy with samconfig.toml: make deploy [SAM_ENV=...] [ARCH
 	$(TOOLBIN)/sam deploy $(if $(GUIDED),--guided )--template-file .aws-sam/build-$(ARCH)/template.yaml --config-file $(SAMCONFIG) --config-env $(SAM_ENV) --parameter-overrides $(DEPLOY_OVERRIDES) $(DEPLOY_ARGS)
 
 clean: ## remove environments and build output
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(BENCHVENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

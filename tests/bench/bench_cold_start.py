@@ -45,7 +45,7 @@ print(json.dumps({
 """
 
 
-def _measure(function: str) -> dict[str, float]:
+def measure(function: str) -> dict[str, float]:
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": f"{REPO_ROOT / 'functions' / function}:{REPO_ROOT / 'layers' / 'common'}",
@@ -65,7 +65,7 @@ def main() -> None:
     print(f"Cold start (import the handler module + parse the Severa WSDL), median of {RUNS} fresh interpreters")
     print(f"  {'function':<18} {'import s':>9} {'WSDL s':>7} {'total s':>8} {'CPU s':>6}  goal <= {GOAL_SECONDS:.2f} s")
     for function in FUNCTIONS:
-        runs = [_measure(function) for _ in range(RUNS)]
+        runs = [measure(function) for _ in range(RUNS)]
         median = {key: statistics.median(run[key] for run in runs) for key in ("import", "wsdl", "total", "cpu")}
         verdict = "pass" if median["total"] <= GOAL_SECONDS else "FAIL"
         print(

@@ -34,7 +34,7 @@ def test_past_the_share_a_scheduled_run_stops_without_failing_and_the_next_day_g
         stopped = w.run("invoices")  # through the real handler: it returns, the invocation succeeds
 
         assert stopped["stopped_by_error"] is None
-        assert "7 002 of the daily 10 000" in stopped["stopped_early"]
+        assert "7 001 of the daily 10 000" in stopped["stopped_early"]  # the statuses read, then the stop
         assert "60%" in stopped["stopped_early"]
         assert "SEVERA_QUOTA_SHARE" in stopped["stop_action"]
         assert stopped["created"] == 0

@@ -64,6 +64,7 @@ from severa_netvisor.severa.models import (
     HourEntry,
     Invoice,
     InvoiceFile,
+    InvoiceKey,
     InvoiceStatus,
     Product,
     QuotaStatus,
@@ -71,7 +72,7 @@ from severa_netvisor.severa.models import (
     WorkType,
 )
 from severa_netvisor.severa.reply import ItemReader, as_bytes, as_one, as_text, read_reply, refused_answer
-from severa_netvisor.severa.stubs import InvoiceStub
+from severa_netvisor.severa.stubs import InvoiceStub, invoice_key
 
 WSDL_PATH = Path(__file__).resolve().parent / "wsdl" / "severa.wsdl"
 SERVICE_NS = "http://soap.severa.com/"
@@ -429,14 +430,26 @@ class SeveraClient:
         """``iter_invoices_by_date`` as stubs (see ``iter_invoice_stubs_by_status``)."""
         return self._stream_stubs("GetInvoicesByDate", **self._dates(start, end, business_unit_guid, 0))
 
+    def iter_invoice_keys_by_status(self, status: str, business_unit_guid: str = "") -> Iterator[InvoiceKey]:
+        """GUID, number, reference, entry date and status of each invoice in the status, streamed
+        (a few hundred bytes each; nothing else of the invoice is kept or typed)."""
+        operation = "GetInvoicesByStatus"
+        params = {"businessUnitGUID": business_unit_guid, "status": status, "options": 0, "maxInvoices": None}
+        for element in self._stream_elements(operation, params):
+            yield invoice_key(element, operation)
+
     def _stream_stubs(self, operation: str, **params: Any) -> Iterator[InvoiceStub]:
+        for element in self._stream_elements(operation, params):
+            yield InvoiceStub.of(element, operation)
+
+    def _stream_elements(self, operation: str, params: dict[str, Any]) -> Iterator[etree._Element]:
+        """A list answer's items, each element valid until the next is asked for."""
         try:
             response = self._retrying(lambda: self._opened("IInvoice", operation, params), operation, write=False)
         except SeveraNotFoundError:
             return
         reader = ItemReader(operation, Invoice, on_quota=self._keep_quota)
-        for element in reader.elements(self._chunks(operation, response, None)):
-            yield InvoiceStub.of(element, operation)
+        yield from reader.elements(self._chunks(operation, response, None))
 
     @staticmethod
     def _dates(start: datetime, end: datetime, business_unit_guid: str, options: int) -> dict[str, Any]:

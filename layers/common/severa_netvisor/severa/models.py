@@ -491,11 +491,13 @@ class Invoice(_SeveraModel):
 
 
 class InvoiceKey(_SeveraModel):
-    """The members of an invoice a run sorts and picks invoices by (``stubs.InvoiceStub``)."""
+    """The members of an invoice a run sorts, picks and matches invoices by (``stubs.py``)."""
 
     entry_date: UtcDateTime = Field(alias="EntryDate")
     guid: str | None = Field(None, alias="GUID")
     invoice_status: str | None = Field(None, alias="InvoiceStatus")
+    number: int | None = Field(None, alias="Number")
+    reference_number: str | None = Field(None, alias="ReferenceNumber")
 
 
 class InvoiceFile(_SeveraModel):

@@ -21,8 +21,8 @@ from severa_netvisor.severa.characters import restore
 from severa_netvisor.severa.models import Invoice, InvoiceKey
 from severa_netvisor.severa.reply import refused_answer, validated
 
-#: The members of an item that a stub keeps (their element names, Severa's entity namespace).
-_KEY_MEMBERS = ("GUID", "EntryDate", "InvoiceStatus")
+#: The members of an item that a stub keeps apart (Severa's member names).
+_KEY_MEMBERS = frozenset(field.alias or name for name, field in InvoiceKey.model_fields.items())
 #: Fast, and about as small as the best level on this kind of XML.
 _COMPRESSION = 1
 # Our own serialisation of an element that passed the answer's checks (no DTD, entity or network).
@@ -42,14 +42,7 @@ class InvoiceStub:
     @classmethod
     def of(cls, element: etree._Element, operation: str) -> InvoiceStub:
         """A stub of a list item; its key members are checked now (a bad one refuses the answer)."""
-        members: dict[str, str | None] = {}
-        for child in element:
-            tag: object = child.tag
-            if isinstance(tag, str):
-                name = tag.rpartition("}")[2]
-                if name in _KEY_MEMBERS:
-                    members[name] = None if child.get(_NIL) == "true" else restore(child.text or "")
-        key = _key(members, operation)
+        key = invoice_key(element, operation)
         blob = zlib.compress(etree.tostring(element), _COMPRESSION)
         return cls(key.guid or "", key.entry_date, key.invoice_status, blob, operation)
 
@@ -65,7 +58,15 @@ class InvoiceStub:
 _NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
-def _key(members: dict[str, str | None], operation: str) -> InvoiceKey:
+def invoice_key(element: etree._Element, operation: str) -> InvoiceKey:
+    """The key members of a listed invoice (a bad one refuses the answer, naming it)."""
+    members: dict[str, str | None] = {}
+    for child in element:
+        tag: object = child.tag
+        if isinstance(tag, str):
+            name = tag.rpartition("}")[2]
+            if name in _KEY_MEMBERS:
+                members[name] = None if child.get(_NIL) == "true" else restore(child.text or "")
     try:
         return InvoiceKey.model_validate(members)
     except ValidationError as error:

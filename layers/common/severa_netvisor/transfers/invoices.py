@@ -148,11 +148,13 @@ class InvoicesRun(RunBase[Any]):
         # Credit notes waiting for a match, as they are before this run writes anything: the ones this
         # run creates wait for the next run (their invoices must be sent in Netvisor first anyway).
         matches = waiting_matches(self.run, {}, self.run.now())
+        # Past the day's share of Severa's quota no new page is taken (the run stops, checkpointed):
+        # checked before the list is read too, so the runs until Severa's reset cost one call each.
+        severa.check_quota_share()
         spool = spool_invoices(severa, self.mapping, pickup, self.run.now())
         pages = spool.pages(PAGE_SIZE)
         try:
             for invoices in pages:
-                # Past the day's share of Severa's quota, no new page is taken (the run stops, checkpointed).
                 severa.check_quota_share()
                 yield [self._record(invoice) for invoice in invoices]
         finally:

@@ -40,7 +40,7 @@ from severa_netvisor.mapping.payments import (
 )
 from severa_netvisor.netvisor.models import SalesInvoiceSummary, SalesPayment
 from severa_netvisor.observability import logger
-from severa_netvisor.severa.models import Invoice
+from severa_netvisor.severa.models import InvoiceKey
 from severa_netvisor.state import Cursor, LedgerStatus, SourceRef
 from severa_netvisor.timezone import OFFICE_ZONE, from_office_naive, to_office_naive
 from severa_netvisor.transfers.context import Clients, TransferContext
@@ -83,13 +83,14 @@ class PaymentPlan:
 
 
 class SeveraInvoiceFinder:
-    """Severa invoices awaiting payment, by number and by reference; read once per run, on first need."""
+    """Severa invoices awaiting payment, by number and by reference; read once per run, on first need,
+    streamed, keeping only each invoice's GUID, number and reference (any number of open invoices)."""
 
     def __init__(self, clients: Clients, mapping: MappingConfig):
         self._clients = clients
         self._mapping = mapping
-        self._by_number: dict[str, list[Invoice]] | None = None
-        self._by_reference: dict[str, list[Invoice]] = {}
+        self._by_number: dict[str, list[InvoiceKey]] | None = None
+        self._by_reference: dict[str, list[InvoiceKey]] = {}
 
     def _load(self) -> None:
         statuses = self._mapping.invoice_statuses
@@ -105,7 +106,7 @@ class SeveraInvoiceFinder:
         self._by_number = defaultdict(list)
         self._by_reference = defaultdict(list)
         for name in sorted(names):
-            for invoice in severa.invoices_by_status(name):
+            for invoice in severa.iter_invoice_keys_by_status(name):
                 if not invoice.guid or invoice.guid in seen:
                     continue
                 seen.add(invoice.guid)

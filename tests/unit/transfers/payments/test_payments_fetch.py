@@ -80,7 +80,7 @@ class Severa:
         self.calls += 1
         return []
 
-    def invoices_by_status(self, name: str) -> list[Invoice]:
+    def iter_invoice_keys_by_status(self, name: str) -> list[Invoice]:  # an Invoice has every key member
         self.calls += 1
         return [i for i in self.invoices if i.invoice_status == name]
 
