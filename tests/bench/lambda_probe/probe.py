@@ -28,7 +28,7 @@ sys.path.insert(0, str(FUNCTION_DIR))
 import app  # type: ignore[import-not-found]  # noqa: E402 - functions/invoices/app.py
 import botocore.client  # noqa: E402 - after the function's folder is on the path
 import requests  # noqa: E402
-from severa_netvisor.engine import core  # noqa: E402
+from severa_netvisor.engine import core, writer  # noqa: E402
 from severa_netvisor.severa.client import SeveraClient  # noqa: E402
 
 _lock = threading.Lock()
@@ -83,6 +83,23 @@ def _watch_dynamodb() -> None:
             _note(self.meta.service_model.service_name, time.perf_counter() - started)
 
     botocore.client.BaseClient._make_api_call = timed  # type: ignore[attr-defined]
+
+
+def _watch_writer_cpu() -> None:
+    """The writer thread's own CPU time (the rest of its time besides Netvisor is waiting for a CPU)."""
+    loop = writer.WriterMixin.writer_loop
+
+    def watched(self: writer.WriterMixin) -> None:
+        started = time.thread_time()
+        try:
+            loop(self)
+        finally:
+            with _lock:
+                _seconds["cpu@invoices-writer"] = _seconds.get("cpu@invoices-writer", 0.0) + (
+                    time.thread_time() - started
+                )
+
+    writer.WriterMixin.writer_loop = watched  # type: ignore[method-assign]
 
 
 def _watch_writer_waits() -> None:
@@ -182,7 +199,7 @@ def _peak_rss_mb() -> float:
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    for watch in (_watch_netvisor, _watch_severa, _watch_dynamodb, _watch_writer_waits):
+    for watch in (_watch_netvisor, _watch_severa, _watch_dynamodb, _watch_writer_waits, _watch_writer_cpu):
         watch()
     allocations = _peak_allocations() if os.environ.get("BENCH_TRACEMALLOC") else None
     timeline = _rss_timeline() if os.environ.get("BENCH_RSS_TIMELINE") else None

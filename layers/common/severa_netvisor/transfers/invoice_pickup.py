@@ -132,12 +132,14 @@ class InvoiceSpool:
         self._keys.append(_TIME.pack(micros) + stub.guid.encode() + b"\0" + place)
         self._end += len(stub.blob)
 
-    def pages(self, size: int) -> Generator[list[Invoice], None, None]:
-        """The invoices in (entry date, GUID) order, ``size`` at a time, each once; then closes."""
+    def pages(self, size: int, *, first: int | None = None) -> Generator[list[Invoice], None, None]:
+        """The invoices in (entry date, GUID) order, ``size`` at a time (``first`` in the first page),
+        each once; then closes."""
         try:
             self._file.flush()
             self._keys.sort()
             page: list[Invoice] = []
+            wanted = first or size
             previous = b""
             for key in self._keys:
                 identity = key[: key.index(b"\0", _TIME.size)]
@@ -145,9 +147,9 @@ class InvoiceSpool:
                     continue  # listed twice (several business units, or ready and sent)
                 previous = identity
                 page.append(self._invoice(key))
-                if len(page) == size:
+                if len(page) == wanted:
                     yield page
-                    page = []
+                    page, wanted = [], size
             if page:
                 yield page
         finally:

@@ -78,6 +78,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100
+FIRST_PAGE_SIZE = 10
 #: Concurrent Severa PDF reads while a page is read ahead (Severa has no one-at-a-time rule).
 PDF_READERS = 4
 LOG_CONTEXT = "Netvisor"
@@ -136,6 +137,8 @@ class InvoicesRun(RunBase[Any]):
         self._pickup: Pickup | None = None
         #: Severa PDFs read ahead a page at a time (``preload``), taken by ``write``.
         self._pdfs: dict[str, bytes | None] = {}
+        #: Request bodies completed ahead (``preload``), taken by ``write``.
+        self._bodies: dict[str, tuple[SalesInvoiceInput, bytes]] = {}
         #: Severa invoice GUID -> Netvisor key, for invoices this run wrote or adopted.
         self._written: dict[str, str] = {}
 
@@ -152,7 +155,8 @@ class InvoicesRun(RunBase[Any]):
         # checked before the list is read too, so the runs until Severa's reset cost one call each.
         severa.check_quota_share()
         spool = spool_invoices(severa, self.mapping, pickup, self.run.now())
-        pages = spool.pages(PAGE_SIZE)
+        # A short first page: Netvisor's writer starts as soon as a few invoices are ready.
+        pages = spool.pages(PAGE_SIZE, first=min(FIRST_PAGE_SIZE, PAGE_SIZE))
         try:
             for invoices in pages:
                 severa.check_quota_share()
@@ -226,6 +230,26 @@ class InvoicesRun(RunBase[Any]):
             pdfs = dict(zip(wanted, pool.map(_quietly(severa.invoice_pdf), wanted), strict=True))
         with self._lock:
             self._pdfs.update({guid: pdf for guid, pdf in pdfs.items() if pdf is not _FAILED})
+        # The bodies, PDF attached, built here rather than on the Netvisor writer when the customer's
+        # key is known already (a new customer's comes from the writer: that body is built there).
+        for plan in planned:
+            if not (isinstance(plan.payload, InvoicePayload) and self._customer_known(plan.payload)):
+                continue
+            try:
+                completed = self._complete(plan)
+            except Exception as error:  # the write builds it (and fails there, for this record, if it must)
+                logger.warning(
+                    "building an invoice ahead failed", extra={"source_id": plan.payload.guid, "reason": str(error)}
+                )
+                continue
+            with self._lock:
+                self._bodies[plan.payload.guid] = completed
+
+    def _customer_known(self, payload: InvoicePayload) -> bool:
+        invoice = payload.mapped.invoice
+        if not invoice.customer_identifier.startswith(CUSTOMER_PLACEHOLDER_PREFIX):
+            return True
+        return self.run.key_of(account_ref(payload.mapped.account_guid)) is not None
 
     # -- Netvisor (the single writer) -------------------------------------------------------------
     def lookup_existing(self, planned: PlannedWrite[Any]) -> str | None:
@@ -241,7 +265,9 @@ class InvoicesRun(RunBase[Any]):
         if isinstance(planned.payload, CreditMatch):
             return make_match(self.clients.netvisor, planned.payload)
         payload: InvoicePayload = planned.payload
-        invoice, body = self._complete(planned)
+        with self._lock:
+            completed = self._bodies.pop(payload.guid, None)
+        invoice, body = completed or self._complete(planned)
         netvisor = self.clients.netvisor
         if existing_key is not None:
             netvisor.edit_sales_invoice(int(existing_key), invoice, body=body)
