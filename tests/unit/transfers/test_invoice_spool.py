@@ -62,3 +62,11 @@ def test_pages_come_oldest_entry_first_each_invoice_once_and_the_spool_closes() 
 
     assert [[i.number for i in page] for page in pages] == [[0, 1], [21, 22], [3]]
     assert spool._file.closed
+
+
+def test_a_short_first_page_then_full_ones() -> None:
+    spool = InvoiceSpool()
+    for day in range(1, 8):
+        spool.add(_stub(f"g{day}", f"2026-10-0{day}T00:00:00", day))
+
+    assert [[i.number for i in page] for page in spool.pages(3, first=1)] == [[1], [2, 3, 4], [5, 6, 7]]
