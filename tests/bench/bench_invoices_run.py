@@ -412,6 +412,8 @@ def backfill(aws: LocalAws, table: Table) -> None:
                 at = next(slots)
                 continue
             result = _invoke(w, timeout=timeout, BENCH_VIRTUAL_NETVISOR_SECONDS=str(NETVISOR_LATENCY))
+            if "error" in result:
+                raise RuntimeError(f"backfill run {runs + 1} failed: {result['error']}")
             w.netvisor.request_log.clear()  # it keeps every body: the simulator's memory, not the function's
             runs += 1
             peaks.append(result["probe"]["peak_rss_mb"])
