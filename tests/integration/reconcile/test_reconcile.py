@@ -375,3 +375,18 @@ def test_an_invoice_netvisor_refused_is_waiting_with_netvisors_reason(world: Rec
     assert {row["state"] for row in waiting} == {"refused"}
     assert all(row["reason"] and row["reason"] != "(no reason recorded)" for row in waiting)
     assert not section(report, "open_failures"), "each refusal is listed once, with its invoice"
+
+
+def test_the_lookup_limit_keeps_severa_calls_bounded_and_says_so(world: ReconcileWorld) -> None:
+    transferred(world)
+    moved = world.numbers(IsCreditNote=False)[:2]
+    for number in moved:  # both re-dated out of the reconciled year after the transfer
+        world.severa_invoice(number)["Date"] = datetime(2025, 12, 1)
+
+    report = world.reconcile(options=ReconcileOptions(lease_wait_seconds=0, max_severa_lookups=1))
+
+    changed = {r["invoice"] for r in section(report, "changed_after_transfer")}
+    unread = [r for r in section(report, "netvisor_only") if "not read" in r["why"]]
+    assert len(changed) == 1
+    assert len(unread) == 1
+    assert any("RECONCILE_MAX_SEVERA_LOOKUPS" in note for note in report.notes)

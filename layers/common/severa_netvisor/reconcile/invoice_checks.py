@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from severa_netvisor.reconcile.facts import LedgerFacts, SeveraInvoice, Stage, VatLine
+from severa_netvisor.reconcile.facts import LedgerFacts, Stage, VatLine
 from severa_netvisor.reconcile.formats import ZERO, amount, cents, percent
 from severa_netvisor.reconcile.outcome import Outcome
 from severa_netvisor.reconcile.pairing import Pair, Pairing
@@ -32,6 +32,16 @@ def _shown(value: Value) -> str:
 
 
 # -- sent in Severa, not in Netvisor ----------------------------------------------------------------
+
+
+def _refused(ledger: LedgerFacts | None) -> bool:
+    """Its last attempt failed: a failed entry, or a pending one with the failure (the engine keeps a
+    create Netvisor refused pending, so the next run looks before it sends)."""
+    if ledger is None:
+        return False
+    return ledger.status == LedgerStatus.FAILED.value or (
+        ledger.status == LedgerStatus.PENDING.value and bool(ledger.last_error)
+    )
 
 
 def _ledger_words(ledger: LedgerFacts | None, note: str) -> str:
@@ -216,16 +226,6 @@ def netvisor_only(outcome: Outcome, pairing: Pairing) -> None:
 # -- still waiting in Severa ------------------------------------------------------------------------
 
 
-def _refused(ledger: LedgerFacts | None) -> bool:
-    """Its last attempt failed: a failed entry, or a pending one with the failure (the engine keeps a
-    create Netvisor refused pending, so the next run looks before it sends)."""
-    if ledger is None:
-        return False
-    return ledger.status == LedgerStatus.FAILED.value or (
-        ledger.status == LedgerStatus.PENDING.value and bool(ledger.last_error)
-    )
-
-
 def _waiting_state(ledger: LedgerFacts | None) -> tuple[str, str, str]:
     """(state, reason, what to do)."""
     if _refused(ledger):
@@ -286,4 +286,4 @@ def in_waiting(pairing: Pairing) -> set[str]:
     return {invoice.guid for invoice, _ in pairing.waiting}
 
 
-__all__ = ["SeveraInvoice", "changed", "in_waiting", "missing", "netvisor_only", "waiting"]
+__all__ = ["changed", "in_waiting", "missing", "netvisor_only", "problem_fields", "waiting"]

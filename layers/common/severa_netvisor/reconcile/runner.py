@@ -53,8 +53,8 @@ class ReconciliationError(IntegrationError):
 
 @dataclass(frozen=True)
 class ReconcileOptions:
-    #: Days of Severa invoices per call (streamed one invoice at a time; a month is one call).
-    window_days: int = 31
+    #: Days of Severa invoices per call (each answer streamed, one invoice at a time).
+    window_days: int = 7
     #: How long to wait for a transfer to finish with Netvisor before giving up.
     lease_wait_seconds: float = 600.0
     lease_poll_seconds: float = 10.0
@@ -132,11 +132,13 @@ class Reconciliation:
         self._reverse: dict[str, str] | None = None
         self._refused: dict[str, OpenFailure] = {}
         self._lookups = 0
+        #: Severa invoices outside the period not read because of the lookup limit.
+        self._unread = 0
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self, period: Period, run_id: str) -> Report:
         started, calls_before, requests_before = time.monotonic(), self.severa.calls, self.netvisor_requests()
-        self._reverse, self._lookups = None, 0
+        self._reverse, self._lookups, self._unread = None, 0, 0
         lease = self._take_lease(run_id)
         try:
             report = self._reconcile(period)
@@ -160,13 +162,9 @@ class Reconciliation:
         open_failures = list(self.failures.open_failures(BOOK_RECORD_TYPES))
         # An invoice whose failure is open was refused: the register says why (the ledger does not).
         self._refused = {f.record_id: f for f in open_failures if (f.system, f.record_type) == ("severa", "invoice")}
-        batch: list[SeveraInvoice] = []
-        for invoice in self.severa_side.invoices(period):
-            batch.append(severa_facts(invoice, books.statuses, self.mapping))
-            if len(batch) == BATCH_GET_LIMIT:
-                self._take_severa(books, batch)
-                batch = []
-        self._take_severa(books, batch)
+        for window in self.severa_side.invoices(period, books.statuses):
+            for start in range(0, len(window), BATCH_GET_LIMIT):
+                self._take_severa(books, window[start : start + BATCH_GET_LIMIT])
         for page in self.netvisor_side.invoices(period):
             books.netvisor.update((invoice.key, invoice) for invoice in page)
         pairing = pair_invoices(books.severa, books.netvisor, books.ledger, _RunLookups(self, books))
@@ -237,6 +235,7 @@ class Reconciliation:
         if guid in books.outside:
             return Outside(books.outside[guid])
         if self._lookups >= self.options.max_severa_lookups:
+            self._unread += 1
             return Outside(None, read=False)
         self._lookups += 1
         invoice = self.severa_side.invoice(guid)
@@ -333,7 +332,16 @@ class Reconciliation:
         for document in (INVOICES, CREDIT_NOTES):
             ours, theirs = totals.grand("severa", document), totals.grand("netvisor", document)
             overview.append(Overview(document, ours.count, ours.gross, theirs.count, theirs.gross))
-        return Report(period, datetime.now(UTC), totals.table(), outcome.sections(), findings, usage, overview=overview)
+        report = Report(
+            period, datetime.now(UTC), totals.table(), outcome.sections(), findings, usage, overview=overview
+        )
+        if self._unread:
+            report.notes.append(
+                f"{self._unread} Severa invoices outside the period were not read one by one (the limit is "
+                f"{self.options.max_severa_lookups}): reconcile a shorter period, or raise "
+                "RECONCILE_MAX_SEVERA_LOOKUPS."
+            )
+        return report
 
     # -- the lease --------------------------------------------------------------------------------
     def _lease_seconds(self) -> float:

@@ -23,8 +23,8 @@ class ReconcileSettings(BaseModel):
     report_bucket_name: str = ""
     #: The SNS topic the summary is sent to (the alarm topic).
     alarm_topic_arn: str = ""
-    #: Days of Severa invoices asked for in one call (each call streams its invoices one at a time).
-    reconcile_window_days: int = Field(default=31, ge=1, le=366)
+    #: Days of Severa invoices asked for in one call (each answer is streamed one invoice at a time).
+    reconcile_window_days: int = Field(default=7, ge=1, le=366)
     reconcile_lease_wait_seconds: float = Field(default=600.0, ge=0)
     reconcile_max_severa_lookups: int = Field(default=200, ge=0)
     reconcile_quota_reserve: int = Field(default=5_000, ge=0)

@@ -1,9 +1,10 @@
 """Reading Severa for a period: its invoice statuses, and its invoices, streamed one at a time.
 
-Each call asks for ``window_days`` days of invoices (a month by default: one call) and the client
-streams the answer, so memory holds one invoice at a time whatever the month's size. Each window is
-asked for a day more on both sides and filtered by the invoice's office date, so an invoice near a
-window's edge is counted once whatever time zone Severa compares dates in.
+Each call asks for ``window_days`` days of invoices (a week by default) and the client streams the
+answer: each invoice is reduced to its facts as it arrives, so memory holds one invoice of Severa's
+answer at a time. A week keeps each answer short, so Severa is never kept waiting on a slow reader.
+Each window is asked for a day more on both sides and filtered by the invoice's office date, so an
+invoice near a window's edge is counted once whatever time zone Severa compares dates in.
 
 An invoice's side of the books is what the integration makes of it (``mapping.invoices.map_invoice``):
 its Netvisor VAT code per row, and a credit note's signs as Netvisor wants them. An invoice the mapping
@@ -168,17 +169,20 @@ class SeveraSide:
             )
         return [units[name] for name in wanted]
 
-    def invoices(self, period: Period) -> Iterator[Invoice]:
-        """The period's invoices (by invoice date), one at a time."""
+    def invoices(self, period: Period, book: StatusBook) -> Iterator[list[SeveraInvoice]]:
+        """The period's invoices (by invoice date) as facts, a window at a time. Each window's answer is
+        read to its end before anything else is done (no other request while Severa is sending)."""
         units = self.unit_guids()
         for start, end in period.windows(self.window_days):
             seen: set[str] = set()
+            facts: list[SeveraInvoice] = []
             query_start, query_end = _utc_day(start - timedelta(days=1)), _utc_day(end + timedelta(days=1))
             for unit in units:
                 for invoice in self.client.iter_invoices_by_date(query_start, query_end, unit):
                     if invoice.guid and invoice.guid not in seen and start <= local_date(invoice.date) <= end:
                         seen.add(invoice.guid)
-                        yield invoice
+                        facts.append(severa_facts(invoice, book, self.mapping))
+            yield facts
 
     def invoice(self, guid: str) -> Invoice | None:
         return self.client.invoice(guid)
