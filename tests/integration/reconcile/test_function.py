@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from severa_netvisor.reconcile.handler import InvalidReconcileEvent, make_handler
 from severa_netvisor.reconcile.settings import ReconcileSettings
-from severa_netvisor.settings import Settings
 
 from sandbox.aws import LocalAws
 from sandbox.invoke import function_spec, run_function
@@ -34,17 +33,16 @@ class Deployed:
 
     def handler(self) -> Any:
         """The function's handler with this deployment's settings (a Lambda context is duck-typed)."""
-        return make_handler(*self.settings())
+        return make_handler(self.settings())
 
-    def settings(self) -> tuple[Settings, ReconcileSettings]:
-        settings = Settings(
+    def settings(self) -> ReconcileSettings:
+        return ReconcileSettings(
             state_table_name=self.env["STATE_TABLE_NAME"],
             severa_secret_name=self.env["SEVERA_SECRET_NAME"],
             netvisor_secret_name=self.env["NETVISOR_SECRET_NAME"],
             mapping_parameter_name=self.env["MAPPING_PARAMETER_NAME"],
-        )
-        return settings, ReconcileSettings(
-            report_bucket_name=self.env["REPORT_BUCKET_NAME"], alarm_topic_arn=self.env["ALARM_TOPIC_ARN"]
+            report_bucket_name=self.env["REPORT_BUCKET_NAME"],
+            alarm_topic_arn=self.env["ALARM_TOPIC_ARN"],
         )
 
     def notifications(self) -> list[dict[str, Any]]:

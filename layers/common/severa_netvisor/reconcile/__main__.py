@@ -19,7 +19,6 @@ from severa_netvisor.reconcile.app import ReconcileApp
 from severa_netvisor.reconcile.period import Period
 from severa_netvisor.reconcile.render import render_csv, render_json, render_summary, render_tables
 from severa_netvisor.reconcile.settings import ReconcileSettings
-from severa_netvisor.settings import Settings
 
 
 def _period(args: argparse.Namespace) -> Period:
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         period = _period(args)
-        app = ReconcileApp.from_settings(Settings(), ReconcileSettings())
+        app = ReconcileApp.from_settings(ReconcileSettings())
         report = app.reconciliation().run(period, f"reconcile-cli-{uuid.uuid4()}")
         if args.store:
             store, notifier = app.report_store(), app.notifier()

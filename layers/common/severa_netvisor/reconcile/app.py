@@ -16,15 +16,13 @@ from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFai
 from severa_netvisor.reconcile.runner import Reconciliation
 from severa_netvisor.reconcile.settings import ReconcileSettings
 from severa_netvisor.register import FailureRegister
-from severa_netvisor.settings import Settings
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import StateStore
 
 
 @dataclass
 class ReconcileApp:
-    settings: Settings
-    options: ReconcileSettings
+    settings: ReconcileSettings
     mapping: MappingConfig
     credentials: CredentialStore
     state: StateStore
@@ -33,11 +31,10 @@ class ReconcileApp:
     _netvisor_requests: list[int] = field(default_factory=lambda: [0], repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, options: ReconcileSettings) -> ReconcileApp:
+    def from_settings(cls, settings: ReconcileSettings) -> ReconcileApp:
         """Reads the mapping now: a bad mapping fails at once with every bad key named."""
         return cls(
             settings=settings,
-            options=options,
             mapping=load_mapping(settings),
             credentials=CredentialStore(settings),
             state=StateStore(settings.state_table_name),
@@ -71,12 +68,12 @@ class ReconcileApp:
             failures=RegisterFailures(FailureRegister(self.state.table_name, client=self.state.client)),
             credit_matches=LedgerCreditMatches(self.state),
             netvisor_requests=lambda: self._netvisor_requests[0],
-            options=self.options.options(),
+            options=self.settings.options(),
             remaining_seconds=remaining_seconds,
         )
 
     def report_store(self) -> ReportStore | None:
-        return ReportStore(self.options.report_bucket_name) if self.options.report_bucket_name else None
+        return ReportStore(self.settings.report_bucket_name) if self.settings.report_bucket_name else None
 
     def notifier(self) -> Notifier | None:
-        return Notifier(self.options.alarm_topic_arn) if self.options.alarm_topic_arn else None
+        return Notifier(self.settings.alarm_topic_arn) if self.settings.alarm_topic_arn else None

@@ -24,7 +24,6 @@ from severa_netvisor.reconcile.period import Period
 from severa_netvisor.reconcile.render import display_tables, render_summary
 from severa_netvisor.reconcile.report import Report
 from severa_netvisor.reconcile.settings import ReconcileSettings, get_reconcile_settings
-from severa_netvisor.settings import Settings, get_settings
 
 ALLOWED = "month (YYYY-MM), or from and to (YYYY-MM-DD); store, notify (true/false); scheduled_time"
 
@@ -113,8 +112,7 @@ Handler = Callable[[Any, LambdaContext], dict[str, Any]]
 
 
 def make_handler(
-    settings: Settings | None = None,
-    options: ReconcileSettings | None = None,
+    settings: ReconcileSettings | None = None,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Handler:
@@ -122,7 +120,7 @@ def make_handler(
 
     def app() -> ReconcileApp:
         if "app" not in built:
-            built["app"] = ReconcileApp.from_settings(settings or get_settings(), options or get_reconcile_settings())
+            built["app"] = ReconcileApp.from_settings(settings or get_reconcile_settings())
         return built["app"]
 
     @logger.inject_lambda_context(clear_state=True)

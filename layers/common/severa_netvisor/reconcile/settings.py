@@ -1,24 +1,19 @@
-"""The reconciliation's own settings, from the environment the template gives its function.
-
-Read as ``severa_netvisor.settings.Settings`` reads its own: each field from the variable of the same
-name in any case (``REPORT_BUCKET_NAME`` for ``report_bucket_name``); values given to the constructor win.
+"""The reconcile function's settings: the common ones (``severa_netvisor.settings.Settings``: state
+table, secrets, mapping, timeouts) and its own, all read from the environment the template gives it
+(``REPORT_BUCKET_NAME`` for ``report_bucket_name``); values given to the constructor win.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from severa_netvisor.reconcile.runner import ReconcileOptions
+from severa_netvisor.settings import Settings
 
 
-class ReconcileSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class ReconcileSettings(Settings):
     #: The encrypted S3 bucket the reports are stored in ("" in a local run that only prints).
     report_bucket_name: str = ""
     #: The SNS topic the summary is sent to (the alarm topic).
@@ -28,16 +23,6 @@ class ReconcileSettings(BaseModel):
     reconcile_lease_wait_seconds: float = Field(default=600.0, ge=0)
     reconcile_max_severa_lookups: int = Field(default=200, ge=0)
     reconcile_quota_reserve: int = Field(default=5_000, ge=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_environment(cls, given: Any) -> Any:
-        values = dict(given) if isinstance(given, Mapping) else {}
-        environment = {name.lower(): value for name, value in os.environ.items()}
-        for field in cls.model_fields:
-            if field not in values and field in environment:
-                values[field] = environment[field]
-        return values
 
     def options(self) -> ReconcileOptions:
         return ReconcileOptions(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from severa_netvisor.errors import ConfigurationError, IntegrationError
+from severa_netvisor.errors import IntegrationError
 from severa_netvisor.mapping.config import MappingConfig
 from severa_netvisor.mapping.invoices import local_date, map_invoice
 from severa_netvisor.netvisor.models import InvoiceProductLine
@@ -27,6 +27,7 @@ from severa_netvisor.reconcile.formats import ZERO
 from severa_netvisor.reconcile.period import Period
 from severa_netvisor.severa.client import EPOCH, SeveraClient
 from severa_netvisor.severa.models import Customer, Invoice
+from severa_netvisor.transfers.invoice_pickup import PICKUP_STATUSES, checked_statuses, unit_guids
 
 #: The VAT code of the rows of an invoice the mapping refuses (it has no Netvisor code yet).
 NOT_MAPPED = "(not mapped)"
@@ -52,27 +53,10 @@ class StatusBook:
 
 
 def read_status_book(client: SeveraClient, mapping: MappingConfig) -> StatusBook:
-    """Severa's statuses with the mapping's names; a name Severa does not have is a configuration error
-    (Severa answers a read of an unknown status with nothing, which would pass for "all agree")."""
-    statuses = client.invoice_statuses()
-    known = {s.name for s in statuses if s.name}
+    """Severa's statuses with the mapping's names, each name checked as the invoices transfer checks its
+    own (Severa answers a read of an unknown status with nothing, which would pass for "all agree")."""
+    statuses = checked_statuses(client, mapping, (*PICKUP_STATUSES, "paid", "partially_paid"))
     names = mapping.invoice_statuses
-    named = {
-        "invoice_statuses.ready_to_transfer": names.ready_to_transfer,
-        "invoice_statuses.transferred": names.transferred,
-        "invoice_statuses.paid": names.paid,
-        "invoice_statuses.partially_paid": names.partially_paid,
-        "invoice_statuses.error": names.error,
-    }
-    missing = [f"{key} '{name}'" for key, name in named.items() if name and name not in known]
-    if missing:
-        raise ConfigurationError(
-            "The mapping names invoice statuses Severa does not have: "
-            + ", ".join(missing)
-            + ". Severa's statuses: "
-            + ", ".join(f"'{name}'" for name in sorted(known))
-            + ". Correct the names in the mapping (spelled exactly as in Severa)."
-        )
     sent_otherwise = {s.name for s in statuses if s.name and (s.is_sent or s.is_paid)}
     booked = {names.transferred, names.paid, *([names.partially_paid] if names.partially_paid else [])}
     waiting = {names.ready_to_transfer, *([names.error] if names.error else [])}
@@ -154,25 +138,10 @@ class SeveraSide:
         self.mapping = mapping
         self.window_days = window_days
 
-    def unit_guids(self) -> list[str]:
-        """The business units the invoices transfer reads ([""] = all of them)."""
-        wanted = self.mapping.invoices.business_units
-        if not wanted:
-            return [""]
-        units = {u.name: u.guid for u in self.client.business_units_changed_since(EPOCH) if u.name and u.guid}
-        missing = [name for name in wanted if name not in units]
-        if missing:
-            raise ConfigurationError(
-                "invoices.business_units names units Severa does not have: "
-                + ", ".join(missing)
-                + ". Correct the mapping (names as spelled in Severa)."
-            )
-        return [units[name] for name in wanted]
-
     def invoices(self, period: Period, book: StatusBook) -> Iterator[list[SeveraInvoice]]:
         """The period's invoices (by invoice date) as facts, a window at a time. Each window's answer is
         read to its end before anything else is done (no other request while Severa is sending)."""
-        units = self.unit_guids()
+        units = unit_guids(self.client, self.mapping)
         for start, end in period.windows(self.window_days):
             seen: set[str] = set()
             facts: list[SeveraInvoice] = []

@@ -40,11 +40,16 @@ class Pickup:
         return {s.name for s in self.statuses if s.is_sent and s.name}
 
 
+#: The mapping's statuses (fields of ``invoice_statuses``) the invoices transfer reads and sets.
+PICKUP_STATUSES = ("ready_to_transfer", "transferred", "error")
+
+
 def check_pickup(severa: SeveraClient, mapping: MappingConfig) -> Pickup:
-    return Pickup(_checked_statuses(severa, mapping), _unit_guids(severa, mapping))
+    return Pickup(checked_statuses(severa, mapping), unit_guids(severa, mapping))
 
 
-def _unit_guids(severa: SeveraClient, mapping: MappingConfig) -> list[str]:
+def unit_guids(severa: SeveraClient, mapping: MappingConfig) -> list[str]:
+    """The configured business units' GUIDs ([""]: all of them)."""
     wanted = mapping.invoices.business_units
     if not wanted:
         return [""]
@@ -59,15 +64,14 @@ def _unit_guids(severa: SeveraClient, mapping: MappingConfig) -> list[str]:
     return [units[name] for name in wanted]
 
 
-def _checked_statuses(severa: SeveraClient, mapping: MappingConfig) -> list[InvoiceStatus]:
+def checked_statuses(
+    severa: SeveraClient, mapping: MappingConfig, fields: tuple[str, ...] = PICKUP_STATUSES
+) -> list[InvoiceStatus]:
+    """Severa's invoice statuses, once each status the mapping names in ``fields`` is among them."""
     statuses = severa.invoice_statuses()
     known = {s.name for s in statuses if s.name}
     configured = mapping.invoice_statuses
-    named = {
-        "invoice_statuses.ready_to_transfer": configured.ready_to_transfer,
-        "invoice_statuses.transferred": configured.transferred,
-        "invoice_statuses.error": configured.error,
-    }
+    named = {f"invoice_statuses.{field}": getattr(configured, field) for field in fields}
     missing = [f"{key} '{name}'" for key, name in named.items() if name and name not in known]
     if missing:
         raise ConfigurationError(
