@@ -36,6 +36,7 @@ def test_the_demo_runs_every_transfer_and_shows_the_outcome(demo_output: str) ->
     assert "because of its reference number" in flowing
     assert "waits for invoice" in flowing
     assert "recorded only in Netvisor" in flowing
+    assert "all with the same number, customer, date, total, reference and VAT" in flowing  # the transferred agree
     # The closing section lists what waits, and the last line does not hide it.
     closing = output.split("\nWhat needs you:\n")[-1]
     assert "invoice 6" in closing

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from severa_netvisor.errors import ConfigurationError
 from severa_netvisor.reconcile import Period, ReconcileOptions, Reconciliation, ReconciliationError, Report
 from severa_netvisor.reconcile.formats import amount
 from severa_netvisor.reconcile.registers import LedgerCreditMatches, RegisterFailures
@@ -68,6 +69,7 @@ def test_a_clean_world_agrees_with_zero_differences(world: ReconcileWorld) -> No
 
     assert report.agree, [f.text for f in report.findings]
     assert all(not t.rows for t in report.sections)
+    assert report.in_both == report.alike == len(world.severa.state.invoices)
     totals = rows(report.totals)
     assert totals
     assert all(r["difference_count"] == 0 and r["difference_gross"] == 0 for r in totals)
@@ -163,12 +165,18 @@ def test_invoices_changed_after_the_transfer_are_found_field_by_field(world: Rec
     assert _differences_of(report, 9000 + e)["number"]["netvisor"] == str(e)
     words = findings(report, "changed_after_transfer")
     assert len(words) == 5, words
+    assert (report.in_both, report.alike) == (len(world.netvisor.state.invoices), report.in_both - 5)
     assert any(f"invoice {c}" in w and "total (severa" in w for w in words)
     # The VAT code moved in Netvisor also shows in the totals per code, both ways.
     moved_code = [r for r in rows(report.totals) if r["vat_code"] == "EUPM312"]
-    assert moved_code
-    assert moved_code[0]["severa_count"] == 0
-    assert moved_code[0]["netvisor_count"] == 1
+    assert len(moved_code) == 1
+    row, line = moved_code[0], world.netvisor_invoice(d).lines[0]
+    assert (row["severa_count"], row["netvisor_count"], row["difference_count"]) == (0, 1, -1)
+    assert row["netvisor_gross"] == line.line_sum == -row["difference_gross"]
+    assert row["netvisor_vat"] == line.vat_sum == -row["difference_vat"]
+    assert row["netvisor_net"] == line.line_sum - line.vat_sum == -row["difference_net"]
+    # The total edited in Netvisor is the only difference of the documents' totals (Severa minus Netvisor).
+    assert sum(r["difference_gross"] for r in rows(report.totals) if r["vat_code"] == "all") == Decimal("-10.00")
 
 
 def test_netvisor_invoices_that_no_severa_invoice_accounts_for(world: ReconcileWorld) -> None:
@@ -264,9 +272,29 @@ def test_a_credit_note_waiting_for_its_original(world: ReconcileWorld) -> None:
     assert waiting[0]["credit_note"] == str(credit["Number"])
     assert waiting[0]["credits"] == f"invoice {original['Number']}"
     assert waiting[0]["credited_status"] == "Luonnos"
+    assert waiting[0]["in_netvisor"] == "not there yet"
     words = findings(report, "credit_notes_waiting")
     assert f"invoice {original['Number']}" in words[0]
     assert "matched" in words[0]
+
+
+def test_a_credit_note_waiting_until_both_are_sent_in_netvisor(world: ReconcileWorld) -> None:
+    credit = world.severa_invoice(world.numbers(IsCreditNote=True)[0])
+    original = world.severa.state.invoices[credit["ReimburseInvoiceGUID"]]
+    assert world.world.run_engine("invoices").failed == 0  # both in Netvisor, nobody has sent them yet
+
+    unsent = section(world.reconcile(), "credit_notes_waiting")
+    world.netvisor.send_invoices(str(original["Number"]))  # the accountant sends the invoice only
+    report = world.reconcile()
+
+    assert [r["credit_note"] for r in unsent] == [str(credit["Number"])]
+    assert unsent[0]["in_netvisor"] == f"not sent: invoice {original['Number']} and credit note {credit['Number']}"
+    waiting = section(report, "credit_notes_waiting")
+    assert waiting[0]["in_netvisor"] == f"not sent: credit note {credit['Number']}"
+    words = findings(report, "credit_notes_waiting")
+    assert len(words) == 1
+    assert f"send credit note {credit['Number']} from netvisor" in words[0]
+    assert "not in netvisor yet" not in words[0], "the invoice it credits is in Netvisor"
 
 
 def test_payments_that_differ(world: ReconcileWorld) -> None:
@@ -360,6 +388,19 @@ def test_it_does_not_eat_the_transfers_severa_quota(local_aws: LocalAws) -> None
             world.reconcile(options=ReconcileOptions(lease_wait_seconds=0, quota_reserve=900))
         assert "midnight UTC" in raised.value.message
         assert world.state.lease_holder(SHARED_LEASE) is None
+
+
+def test_a_status_name_severa_does_not_have_stops_it_with_the_fix(world: ReconcileWorld) -> None:
+    # A misspelt name would read no invoices in that status: "all agree" where nothing was compared.
+    world.world.set_mapping(invoice_statuses={"paid": "Maksetu"})
+    lease_before = world.state.lease_holder(SHARED_LEASE)
+
+    with pytest.raises(ConfigurationError) as raised:
+        world.reconcile()
+
+    assert "invoice_statuses.paid 'Maksetu'" in raised.value.message
+    assert f"'{PAID_STATUS}'" in raised.value.message, "Severa's own names are listed"
+    assert world.state.lease_holder(SHARED_LEASE) == lease_before is None, "the lease is given back"
 
 
 def test_an_invoice_netvisor_refused_is_waiting_with_netvisors_reason(world: ReconcileWorld) -> None:

@@ -56,7 +56,18 @@ def test_a_differing_month_fits_one_screen_and_shows_every_kind_first() -> None:
     assert "Customer 10001" in summary
     assert summary.count("What to do:") == SUMMARY_FINDINGS
     assert "... and 1 more" in summary
+    assert "In both systems: 0 documents, 0 of them with the same number" in " ".join(summary.split())
     assert "Mäkelän" not in summary, "customers are named by number in the summary (it goes to the alarm topic)"
+
+
+def test_a_differing_month_says_how_many_documents_agree() -> None:
+    differing = report(busy())
+    differing.in_both, differing.alike = 12, 11
+    flowing = " ".join(render_summary(differing).split())
+    assert "In both systems: 12 documents, 11 of them with the same number, customer, date, total" in flowing
+    differing.alike = 12
+    assert "12 documents, all with the same number" in " ".join(render_summary(differing).split())
+    assert json.loads(render_json(differing))["documents_alike"] == 12
 
 
 def test_csv_is_for_a_finnish_spreadsheet() -> None:

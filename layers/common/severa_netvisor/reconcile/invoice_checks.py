@@ -146,9 +146,12 @@ def _cell(value: Value) -> str | Decimal:
     return value if isinstance(value, Decimal) else _shown(value)
 
 
-def changed(outcome: Outcome, pairing: Pairing, book: StatusBook) -> None:
+def changed(outcome: Outcome, pairing: Pairing, book: StatusBook) -> int:
+    """Adds the pairs that differ; returns how many are alike (number, customer, date, total, reference, VAT)."""
+    alike = 0
     for pair in pairing.pairs:
         differences = _differences(pair)
+        alike += not differences
         status_lags = pair.severa.stage is not Stage.BOOKED
         rows = [*differences]
         if status_lags:
@@ -160,6 +163,7 @@ def changed(outcome: Outcome, pairing: Pairing, book: StatusBook) -> None:
             _differs(outcome, pair, differences, book, status_lags)
         elif status_lags:
             _status_lags(outcome, pair, book)
+    return alike
 
 
 def _differs(outcome: Outcome, pair: Pair, differences: list[Difference], book: StatusBook, lags: bool) -> None:

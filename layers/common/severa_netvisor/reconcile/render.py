@@ -53,10 +53,18 @@ def _totals_lines(report: Report) -> list[str]:
     return lines
 
 
+def _alike_line(report: Report) -> str:
+    """How many documents the two systems agree on, before the differences."""
+    both = f"{report.in_both} document{'' if report.in_both == 1 else 's'}"
+    agreeing = "all" if report.in_both and report.alike == report.in_both else f"{report.alike} of them"
+    return f"In both systems: {both}, {agreeing} with the same number, customer, date, total, reference and VAT."
+
+
 def render_summary(report: Report) -> str:
     """One screen: agree or differ, the totals, the top differences in words with what to do."""
     lines = [*_wrap(_headline(report), ""), "", *_totals_lines(report), ""]
     if report.findings:
+        lines += [*_wrap(_alike_line(report), ""), ""]
         per_section = {t.key: sum(1 for f in report.findings if f.section == t.key) for t in report.sections}
         counts = [f"{t.title[:1].lower()}{t.title[1:]}: {per_section[t.key]}" for t in report.sections
                   if per_section[t.key]]  # fmt: skip
@@ -177,6 +185,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "verdict": report.verdict,
         "differences": len(report.findings),
         "differences_by_section": report.counts(),
+        "documents_in_both": report.in_both,
+        "documents_alike": report.alike,
         "findings": [
             {"section": f.section, "subject": f.subject, "text": f.text, "action": f.action,
              "amount": machine(f.weight)}

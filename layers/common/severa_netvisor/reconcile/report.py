@@ -87,6 +87,9 @@ class Report:
     #: Where the stored copy is (s3://bucket/prefix/), once stored.
     location: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Severa documents paired with a Netvisor one, and how many of those pairs are alike.
+    in_both: int = 0
+    alike: int = 0
 
     @property
     def agree(self) -> bool:

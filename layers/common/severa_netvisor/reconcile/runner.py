@@ -170,7 +170,7 @@ class Reconciliation:
         pairing = pair_invoices(books.severa, books.netvisor, books.ledger, _RunLookups(self, books))
         outcome = Outcome()
         invoice_checks.missing(outcome, pairing, books.statuses)
-        invoice_checks.changed(outcome, pairing, books.statuses)
+        alike = invoice_checks.changed(outcome, pairing, books.statuses)
         invoice_checks.netvisor_only(outcome, pairing)
         listed = invoice_checks.in_waiting(pairing) | self._payments(outcome, pairing, books, period)
         invoice_checks.waiting(outcome, pairing)
@@ -185,10 +185,11 @@ class Reconciliation:
             outcome,
             self.credit_matches.waiting_credit_matches(),
             original=lambda guid: self._severa_invoice(books, guid),
+            original_in_netvisor=lambda guid: self._netvisor_of(books, guid),
             credit_note=lambda key: books.netvisor.get(key) or self._netvisor_invoice(key),
             book=books.statuses,
         )
-        return self._report(period, books, pairing, outcome)
+        return self._report(period, books, pairing, outcome, alike)
 
     # -- reading ----------------------------------------------------------------------------------
     def _check_quota(self, period: Period) -> None:
@@ -241,6 +242,15 @@ class Reconciliation:
         invoice = self.severa_side.invoice(guid)
         books.outside[guid] = severa_facts(invoice, books.statuses, self.mapping) if invoice else None
         return Outside(books.outside[guid])
+
+    def _netvisor_of(self, books: _Books, guid: str) -> NetvisorInvoice | None:
+        """The Netvisor invoice the ledger says a Severa invoice became (None: not transferred)."""
+        ref = invoice_ref(guid)
+        ledger = books.ledger.get(guid) or _ledger_facts(self.state.get_ledger([ref]).get(ref))
+        key = ledger.target_key if ledger is not None and ledger.status == LedgerStatus.DONE.value else None
+        if not key or not key.isdigit():
+            return None
+        return books.netvisor.get(int(key)) or self._netvisor_invoice(int(key))
 
     def _netvisor_invoice(self, key: int) -> NetvisorInvoice | None:
         found = self.netvisor_side.by_keys([key])
@@ -310,7 +320,7 @@ class Reconciliation:
         return register_checks.default_label(failure)
 
     # -- the report -------------------------------------------------------------------------------
-    def _report(self, period: Period, books: _Books, pairing: Pairing, outcome: Outcome) -> Report:
+    def _report(self, period: Period, books: _Books, pairing: Pairing, outcome: Outcome, alike: int) -> Report:
         totals = Totals()
         for severa in pairing.severa_in_books:
             totals.add_severa(severa)
@@ -333,8 +343,9 @@ class Reconciliation:
             ours, theirs = totals.grand("severa", document), totals.grand("netvisor", document)
             overview.append(Overview(document, ours.count, ours.gross, theirs.count, theirs.gross))
         report = Report(
-            period, datetime.now(UTC), totals.table(), outcome.sections(), findings, usage, overview=overview
-        )
+            period, datetime.now(UTC), totals.table(), outcome.sections(), findings, usage, overview=overview,
+            in_both=len(pairing.pairs), alike=alike,
+        )  # fmt: skip
         if self._unread:
             report.notes.append(
                 f"{self._unread} Severa invoices outside the period were not read one by one (the limit is "

@@ -84,11 +84,11 @@ def difference_tables() -> list[Table]:
         ),
         table(
             CREDIT_NOTES,
-            "Credit notes waiting for their invoice",
+            "Credit notes waiting to be matched",
             [("credit_note", "Credit note"), ("credit_note_key", "Netvisor key"), ("credits", "Credits invoice"),
-             ("credited_status", "Its Severa status")],
-            "Credit notes in Netvisor not yet matched to the invoice they credit, because that invoice is not "
-            "in Netvisor yet.",
+             ("credited_status", "Its Severa status"), ("in_netvisor", "In Netvisor")],
+            "Credit notes in Netvisor not yet matched to the invoice they credit: that invoice is not in Netvisor "
+            "yet, or Netvisor waits for both to be sent.",
         ),
         table(
             CUSTOMERS,
