@@ -19,7 +19,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -49,6 +49,9 @@ class InvalidEventError(IntegrationError):
     """The scheduler event (or a manual invocation's payload) is not a valid run request."""
 
     system = "event"
+
+
+EventModel = TypeVar("EventModel", bound=BaseModel)
 
 
 class RunEvent(BaseModel):
@@ -100,10 +103,20 @@ class RunEvent(BaseModel):
         return self
 
 
+#: The options a run event may carry (named in the message about a bad one).
+RUN_EVENT_OPTIONS = "dry_run, since (ISO date or date-time), full_resync, scheduled_time, execution_id"
+
+
 def parse_event(event: Any) -> RunEvent:
     """The run request in ``event``; raises InvalidEventError naming the bad field."""
+    return validated_event(RunEvent, event, name="run event", allowed=RUN_EVENT_OPTIONS)
+
+
+def validated_event(model: type[EventModel], event: Any, *, name: str, allowed: str) -> EventModel:
+    """``event`` (a mapping, JSON text, nothing, or either wrapped in ``Input``) as ``model``; raises
+    InvalidEventError naming each bad field and the options ``allowed``. Shared by every function."""
     if event is None or event == "":
-        return RunEvent()
+        return model()
     if isinstance(event, str | bytes):
         event = _json(event, "the event")
     if isinstance(event, Mapping) and set(event) == {"Input"}:
@@ -113,15 +126,14 @@ def parse_event(event: Any) -> RunEvent:
     if not isinstance(event, Mapping):
         raise InvalidEventError(f"The event must be a JSON object, not {type(event).__name__}.")
     try:
-        return RunEvent.model_validate(dict(event))
+        return model.model_validate(dict(event))
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False, include_input=False):
             where = ".".join(str(part) for part in item["loc"]) or "(event)"
             reason = "is not a known option" if item["type"] == "extra_forbidden" else _lower_first(item["msg"])
             problems.append(f"'{where}' {reason}")
-        allowed = "dry_run, since (ISO date or date-time), full_resync, scheduled_time, execution_id"
-        raise InvalidEventError(f"Invalid run event: {'; '.join(problems)}. Allowed: {allowed}.") from None
+        raise InvalidEventError(f"Invalid {name}: {'; '.join(problems)}. Allowed: {allowed}.") from None
 
 
 def _lower_first(message: str) -> str:

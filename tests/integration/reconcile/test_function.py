@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from severa_netvisor.reconcile.handler import InvalidReconcileEvent, make_handler
+from severa_netvisor.handler import InvalidEventError
+from severa_netvisor.reconcile.handler import make_handler
 from severa_netvisor.reconcile.settings import ReconcileSettings
 
 from sandbox.aws import LocalAws
@@ -117,7 +118,7 @@ def test_store_and_notify_can_be_turned_off_for_an_on_demand_look(deployed: Depl
 
 
 def test_a_bad_event_fails_the_invocation_in_words(deployed: Deployed) -> None:
-    with pytest.raises(InvalidReconcileEvent, match="'month' or 'from' and 'to'"):
+    with pytest.raises(InvalidEventError, match="'month' or 'from' and 'to'"):
         deployed.handler()({"month": "2026-10", "to": "2026-10-31"}, FakeContext())
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from severa_netvisor.reconcile.handler import InvalidReconcileEvent, parse_event
+from severa_netvisor.handler import InvalidEventError
+from severa_netvisor.reconcile.handler import parse_event
 from severa_netvisor.reconcile.period import InvalidPeriod, Period
 
 NOW = datetime(2026, 11, 29, 9, tzinfo=UTC)
@@ -45,6 +46,6 @@ def test_unfilled_scheduler_placeholders_mean_now() -> None:
     ],
 )
 def test_a_bad_event_names_the_field_and_the_fix(event: object, words: str) -> None:
-    with pytest.raises((InvalidReconcileEvent, InvalidPeriod)) as raised:
+    with pytest.raises((InvalidEventError, InvalidPeriod)) as raised:
         parse_event(event).period(NOW)
     assert words in raised.value.message

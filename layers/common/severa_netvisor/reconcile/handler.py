@@ -8,16 +8,15 @@ an error: the invocation fails only when the reconciliation could not run.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from severa_netvisor.errors import IntegrationError
+from severa_netvisor.handler import InvalidEventError, validated_event
 from severa_netvisor.observability import logger
 from severa_netvisor.reconcile.app import ReconcileApp
 from severa_netvisor.reconcile.period import Period
@@ -26,10 +25,6 @@ from severa_netvisor.reconcile.report import Report
 from severa_netvisor.reconcile.settings import ReconcileSettings, get_reconcile_settings
 
 ALLOWED = "month (YYYY-MM), or from and to (YYYY-MM-DD); store, notify (true/false); scheduled_time"
-
-
-class InvalidReconcileEvent(IntegrationError):
-    system = "event"
 
 
 class ReconcileEvent(BaseModel):
@@ -57,35 +52,19 @@ class ReconcileEvent(BaseModel):
     def period(self, now: datetime) -> Period:
         """The period asked for; without one, the month before the scheduled time (or now)."""
         if self.month is not None and (self.start or self.end):
-            raise InvalidReconcileEvent(f"Give either 'month' or 'from' and 'to', not both. Allowed: {ALLOWED}.")
+            raise InvalidEventError(f"Give either 'month' or 'from' and 'to', not both. Allowed: {ALLOWED}.")
         if self.month is not None:
             return Period.parse_month(self.month)
         if self.start is not None or self.end is not None:
             if self.start is None or self.end is None:
-                raise InvalidReconcileEvent(f"Give both 'from' and 'to' (YYYY-MM-DD). Allowed: {ALLOWED}.")
+                raise InvalidEventError(f"Give both 'from' and 'to' (YYYY-MM-DD). Allowed: {ALLOWED}.")
             return Period(self.start, self.end)
         return Period.previous_month(self.scheduled_time or now)
 
 
 def parse_event(event: Any) -> ReconcileEvent:
-    if event is None or event == "":
-        return ReconcileEvent()
-    if isinstance(event, str | bytes):
-        try:
-            event = json.loads(event or "{}")
-        except json.JSONDecodeError as error:
-            raise InvalidReconcileEvent(f"The event is not JSON: {error.msg} at position {error.pos}.") from None
-    if not isinstance(event, Mapping):
-        raise InvalidReconcileEvent(f"The event must be a JSON object, not {type(event).__name__}.")
-    try:
-        return ReconcileEvent.model_validate(dict(event))
-    except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False, include_input=False):
-            where = ".".join(str(part) for part in item["loc"]) or "(event)"
-            reason = "is not a known option" if item["type"] == "extra_forbidden" else item["msg"].lower()
-            problems.append(f"'{where}' {reason}")
-        raise InvalidReconcileEvent(f"Invalid reconcile event: {'; '.join(problems)}. Allowed: {ALLOWED}.") from None
+    """The reconciliation asked for in ``event``; raises InvalidEventError naming the bad field."""
+    return validated_event(ReconcileEvent, event, name="reconcile event", allowed=ALLOWED)
 
 
 def result_of(report: Report) -> dict[str, Any]:

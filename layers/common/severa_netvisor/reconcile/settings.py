@@ -1,6 +1,7 @@
 """The reconcile function's settings: the common ones (``severa_netvisor.settings.Settings``: state
-table, secrets, mapping, timeouts) and its own, all read from the environment the template gives it
-(``REPORT_BUCKET_NAME`` for ``report_bucket_name``); values given to the constructor win.
+table, secrets, mapping, timeouts, the alarm topic its summary goes to) and its own, all read from the
+environment the template gives it (``REPORT_BUCKET_NAME`` for ``report_bucket_name``); values given
+to the constructor win.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from severa_netvisor.settings import Settings
 class ReconcileSettings(Settings):
     #: The encrypted S3 bucket the reports are stored in ("" in a local run that only prints).
     report_bucket_name: str = ""
-    #: The SNS topic the summary is sent to (the alarm topic).
-    alarm_topic_arn: str = ""
     #: Days of Severa invoices asked for in one call (each answer is streamed one invoice at a time).
     reconcile_window_days: int = Field(default=7, ge=1, le=366)
     reconcile_lease_wait_seconds: float = Field(default=600.0, ge=0)
