@@ -2,19 +2,32 @@
 
 Each system gets one check: read and validate its secret, then (where a probe is registered) make
 one cheap authenticated call. Every failure carries the reason and what the admin should do.
+
+Netvisor refuses a request to a company while another one to it is in flight, so the Netvisor probe
+takes its turn like every transfer run: it waits for the shared ``netvisor-company`` lease
+(``NetvisorTurn``). A transfer that keeps the lease for the whole wait is talking to Netvisor with
+the same credentials (and raises its own alarm if they fail): the probe is then left out and the
+check says so, rather than failing the check (a false alarm) or making the transfer's request fail.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from severa_netvisor.credentials import CredentialStore
+from severa_netvisor.engine.core import EngineOptions
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.netvisor.connection import probe_netvisor
 from severa_netvisor.observability import logger
 from severa_netvisor.severa.connection import probe_severa
+from severa_netvisor.state import Lease, StateError, StateStore
+
+#: The lease every run that talks to Netvisor holds (``EngineOptions.shared_lease``).
+NETVISOR_LEASE = EngineOptions().shared_lease or "netvisor-company"
 
 
 @dataclass(frozen=True)
@@ -66,18 +79,89 @@ def _check(system: str, load: Callable[[], object], probe: Probe | None, store: 
     return CheckResult(system, True, "authenticated call succeeded", details=details)
 
 
+@dataclass
+class NetvisorTurn:
+    """The company's one-request-at-a-time turn: the shared lease, waited for up to ``wait_seconds``."""
+
+    state: StateStore
+    #: How long to wait for a transfer to finish with Netvisor (within the function's own timeout).
+    wait_seconds: float = 120.0
+    #: How long the probe may hold the lease (it expires by itself after a crash).
+    hold_seconds: float = 180.0
+    poll_seconds: float = 2.0
+    lease: str = NETVISOR_LEASE
+    sleep: Callable[[float], None] = time.sleep
+    owner: str = field(default_factory=lambda: f"connection-check-{uuid.uuid4()}")
+
+    def take(self) -> Lease | None:
+        """The lease, or None when a transfer kept it for the whole wait. Raises StateError."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            lease = self.state.acquire_lease(self.lease, self.owner, self.hold_seconds)
+            if lease is not None:
+                return lease
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            logger.info("waiting for a transfer to finish with Netvisor", extra={"lease": self.lease})
+            self.sleep(min(self.poll_seconds, left))
+
+    def give_back(self, lease: Lease) -> None:
+        try:
+            self.state.release_lease(lease)
+        except StateError as error:
+            logger.warning("could not release the Netvisor lease; it expires by itself", extra={"error": error.message})
+
+    def holder(self) -> str:
+        try:
+            holder = self.state.lease_holder(self.lease)
+        except StateError:
+            return "another run"
+        return holder.owner if holder else "another run"
+
+
+def _netvisor_check(store: CredentialStore, probe: Probe, turn: NetvisorTurn | None) -> CheckResult:
+    if turn is None:
+        return _check("netvisor", store.netvisor, probe, store)
+    try:
+        lease = turn.take()
+    except StateError as error:
+        return CheckResult(
+            "state table",
+            False,
+            f"{error.message} ({error.remote_text})",
+            "Check that the state table exists and the function may use it (the transfers need it too).",
+        )
+    if lease is None:
+        waited = f"{turn.wait_seconds:g} s"
+        return CheckResult(
+            "netvisor",
+            True,
+            f"not probed: a transfer run ({turn.holder()}) used Netvisor for the whole {waited} wait, and "
+            "Netvisor takes one request at a time; that run reports any Netvisor problem itself",
+            details={"probed": False},
+        )
+    try:
+        return _check("netvisor", store.netvisor, probe, store)
+    finally:
+        turn.give_back(lease)
+
+
 def run_connection_check(
     store: CredentialStore | None = None,
     severa_probe: Probe | None = None,
     netvisor_probe: Probe | None = None,
+    *,
+    netvisor_turn: NetvisorTurn | None = None,
 ) -> ConnectionReport:
+    """Check both systems. With ``netvisor_turn``, the Netvisor probe waits for the company's turn."""
     store = store or CredentialStore()
     severa_probe = severa_probe or probe_severa
     netvisor_probe = netvisor_probe or probe_netvisor
     report = ConnectionReport(
         [
             _check("severa", store.severa, severa_probe, store),
-            _check("netvisor", store.netvisor, netvisor_probe, store),
+            _netvisor_check(store, netvisor_probe, netvisor_turn),
         ]
     )
     for check in report.checks:

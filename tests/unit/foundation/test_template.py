@@ -41,6 +41,17 @@ def _statements(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _lease_only(spec: dict[str, Any]) -> bool:
+    """Every state-table grant of the function is limited to the shared Netvisor lease's partition."""
+    for statement in _statements(spec):
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if any(action.startswith("dynamodb:") for action in actions):
+            keys = statement.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:LeadingKeys")
+            if keys != ["lease#netvisor-company"]:
+                return False
+    return True
+
+
 def test_there_are_functions() -> None:
     assert FUNCTIONS, "template.yaml declares no functions"
 
@@ -100,7 +111,10 @@ def test_function_can_read_exactly_what_it_needs(logical: str) -> None:
     assert "secretsmanager:GetSecretValue" in granted
     transfer_actions = {"ssm:GetParameter", "dynamodb:PutItem", "sqs:SendMessage", "sns:Publish"}
     if logical == "CheckConnectionsFunction":
-        assert not granted & transfer_actions, granted
+        # It waits for the shared Netvisor lease (Netvisor takes one request at a time) and touches
+        # nothing else of the state table.
+        assert not granted & {"ssm:GetParameter", "sqs:SendMessage", "dynamodb:UpdateItem"}, granted
+        assert _lease_only(FUNCTIONS[logical])
     elif logical == "ReconcileFunction":  # read-only; its own grants: tests/unit/reconcile/test_template_resources.py
         assert not granted & {"sqs:SendMessage", "dynamodb:UpdateItem"}, granted
     else:
