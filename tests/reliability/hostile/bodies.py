@@ -34,9 +34,7 @@ def netvisor(content: str, doctype: str = "") -> bytes:
 
 def billion_laughs() -> str:
     """Ten levels of ten: a billion "lol"s (about 3 GB) if an entity-expanding parser reads ``&lol9;``."""
-    levels = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10}">' for n in range(1, 10)
-    ]
+    levels = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10}">' for n in range(1, 10)]
     return f"<!DOCTYPE Envelope [{''.join(levels)}]>"
 
 

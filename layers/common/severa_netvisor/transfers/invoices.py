@@ -203,8 +203,15 @@ class InvoicesRun(RunBase[Any]):
         if invoice.invoice_status in sent_names:
             # Severa (or its e-invoicing operator) has sent it already: Netvisor must not send it again.
             mapped = _with_status(mapped, "open")
-        # The identity leaves out the customer's Netvisor key (known now or only at write time) and the PDF.
-        stable = mapped.invoice.model_copy(update={"customer_identifier": customer_placeholder(mapped.account_guid)})
+        # The identity leaves out the customer's Netvisor key (known now or only at write time), the PDF,
+        # and the Netvisor status: it follows the Severa status at pickup, and an invoice this integration
+        # sent is read again (with ``sent_since``) in a sent status (transferred, paid) unchanged.
+        stable = mapped.invoice.model_copy(
+            update={
+                "customer_identifier": customer_placeholder(mapped.account_guid),
+                "status": self.mapping.invoices.netvisor_status,
+            }
+        )
         body = (
             None
             if customer is None or self.mapping.invoices.attach_pdf
