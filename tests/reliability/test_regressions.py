@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from severa_netvisor.engine import EngineOptions
 from severa_netvisor.state import Lease, StateError, StateStore
+from severa_netvisor.transfers.context import TransferContext
 
 from sandbox.aws import LocalAws
 from sandbox.netvisor import Fault
@@ -29,12 +30,15 @@ from sandbox.severa.seed import READY_STATUS, SENT_STATUS
 from tests.integration.rig import World
 from tests.integration.transfers.invoices import checks
 from tests.reliability.campaigns import aws_faults
+from tests.reliability.campaigns.crash import SimulatedCrash, run_crashing
 from tests.reliability.campaigns.scenarios import (
     ERROR_STATUS,
     HOURS,
     INVOICES,
     INVOICES_ERROR_STATUS,
     INVOICES_SENT_SINCE,
+    PAYMENTS,
+    expire_leases,
     scenario_world,
 )
 from tests.reliability.campaigns.tally import reference
@@ -163,3 +167,63 @@ def test_with_sent_since_an_invoice_the_integration_sent_is_not_reported_as_chan
     assert second["failed"] == 0, second["failures_by_reason"]
     assert [f.error_class for f in w.open_failures("invoices") if f.error_class != "InvoiceValidationError"] == []
     assert second["created"] == second["adopted"] == 0
+
+
+class DiesTellingTheAuthor:
+    """Severa's client, in a process that dies as it is about to tell an invoice's author why it failed."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def add_invoice_log_entry(self, invoice_guid: str, text: str, **kwargs: Any) -> None:
+        if text.startswith("Not transferred"):
+            raise SimulatedCrash("died before telling the author")
+        self._inner.add_invoice_log_entry(invoice_guid, text, **kwargs)
+
+
+def test_a_crash_before_the_author_is_told_of_a_failure_still_tells_them_on_the_next_run(local_aws: LocalAws) -> None:
+    """Found by the crash campaign (invoices with an error status): the engine recorded a failure in the
+    register, then told the invoice's author in Severa. A crash in between left the failure recorded and
+    the invoice skipped as "still failing" on every later run: the author was never told, and the
+    invoice never got the error status."""
+    with scenario_world(local_aws, INVOICES_ERROR_STATUS, 10, 3) as w:
+        clean = w.context()
+        dying = TransferContext.fixed(clean.settings, w.mapping, severa=DiesTellingTheAuthor(clean.severa),  # type: ignore[arg-type]
+                                      netvisor=clean.netvisor)  # fmt: skip
+        with pytest.raises(SimulatedCrash):
+            w.run_engine("invoices", engine=w.engine("invoices", context=dying))
+        expire_leases(w)
+
+        Warm(w, "invoices")()
+
+        failed = w.open_failures("invoices")
+        assert failed
+        for failure in failed:
+            invoice = w.severa.state.invoices[failure.ref.id]
+            texts = [e.text or "" for e in w.severa.state.log_of(failure.ref.id)]
+            assert any(t.startswith("Not transferred to Netvisor") for t in texts), f"{failure.label}: never told"
+            assert invoice["InvoiceStatus"] == ERROR_STATUS
+        assert {m["source"]["id"] for m in w.messages()} == {f.ref.id for f in failed}
+
+
+def test_a_crash_after_a_payment_reached_severa_does_not_report_it_as_matching_no_invoice(local_aws: LocalAws) -> None:
+    """Found by the crash campaign (payments): a payment written back to Severa (log, payment date, paid
+    status) whose ledger entry was not yet done (a crash, or a lost answer) was read again on the next
+    run, but its invoice had left the statuses awaiting payment, so it was reported as matching no
+    Severa invoice ("mark the invoice paid by hand": it was). Its pending marker now names the invoice
+    and the (idempotent) write-back is repeated."""
+    expected, _ = reference(local_aws, PAYMENTS, 10, 3)
+    with scenario_world(local_aws, PAYMENTS, 10, 3) as w:
+        crashed = run_crashing(w, "payments", ("after severa.set_invoice_status", 1))
+        assert crashed.crashed_at is not None
+        expire_leases(w)
+
+        Warm(w, "payments")()
+
+        final = PAYMENTS.final(w)
+    assert final.failures == expected.failures, "only the payment that is nobody's invoice in Severa failed"
+    assert final.duplicated() == []
+    assert final.content == expected.content

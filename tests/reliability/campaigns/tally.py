@@ -13,9 +13,6 @@ from tests.integration.rig import World
 from tests.reliability.campaigns.scenarios import Final, Scenario, scenario_world
 from tests.reliability.support import Warm
 
-#: Runs after the faults: a run, what happens outside (invoices sent), again, and once more.
-SETTLING_RUNS = 3
-
 
 @dataclass
 class Tally:
@@ -65,10 +62,10 @@ def timed(tally: Tally) -> Iterator[Tally]:
         tally.seconds += time.monotonic() - started
 
 
-def settle(w: World, scenario: Scenario, run: Callable[[], Any], runs: int = SETTLING_RUNS) -> None:
+def settle(w: World, scenario: Scenario, run: Callable[[], Any]) -> None:
     """The runs every campaign ends with: no faults, no ``full_resync``, what happens outside the
     integration between them (an accountant sends the invoices, so credit notes can be matched)."""
-    for index in range(runs):
+    for index in range(scenario.settling_runs):
         if index:
             scenario.between(w)
         run()
@@ -82,7 +79,7 @@ def reference(aws: LocalAws, scenario: Scenario, size: int, seed: int) -> tuple[
     key = (scenario.name, size, seed)
     if key not in _REFERENCES:
         with scenario_world(aws, scenario, size, seed) as w:
-            warm = Warm(w, scenario.transfer)
-            settle(w, scenario, warm)
-            _REFERENCES[key] = (scenario.final(w), scenario.records(w))
+            records = scenario.records(w)
+            settle(w, scenario, Warm(w, scenario.transfer))
+            _REFERENCES[key] = (scenario.final(w), records)
     return _REFERENCES[key]

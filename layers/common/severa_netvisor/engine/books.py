@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from severa_netvisor.dryrun import PlannedRequest
 from severa_netvisor.engine.contract import SourceRecord
 from severa_netvisor.engine.core import Notice, RunCore
@@ -23,6 +25,11 @@ from severa_netvisor.register import Failure, failure_id, record_json
 from severa_netvisor.state import LedgerEntry, SourceRef, StateError
 
 _VERBS = {"created": "create", "updated": "update", "adopted": "adopt"}
+
+
+def is_news(candidate: Failure, previous: Failure | None) -> bool:
+    """Whether the register will take ``candidate`` as news (``FailureRegister.record``'s rule)."""
+    return previous is None or not previous.is_open or not previous.same_reason(candidate) or not previous.notified
 
 
 class BooksMixin(RunCore):
@@ -209,6 +216,14 @@ class BooksMixin(RunCore):
             record=record_json(record.data),
             run_id=self.request.run_id,
         )
+        # What the register will hold (its attempts counted on), as the author's message.
+        attempts = failure.attempts + 1 if failure is not None and failure.is_open else 1
+        told = Notice.of(replace(candidate, attempts=attempts), record.data, target_key)
+        if is_news(candidate, failure):
+            # The author is told before the register records the failure: once it is recorded, the record
+            # is skipped as still failing, so a crash in between would leave them never told. (A crash
+            # before the register tells them again on the next run: at least once.)
+            self.tell_author(lane, record, told.message)
         try:
             recorded = self.register.record(candidate, previous=failure)
         except StateError as problem:
@@ -223,7 +238,6 @@ class BooksMixin(RunCore):
             return
         self.report.count("failures_new")
         notice = Notice.of(recorded.failure, record.data, target_key)
-        self.tell_author(lane, record, notice.message)
         with self.lock:
             self.notices.append(notice)
             self.new_failures.append(recorded.failure)

@@ -53,6 +53,9 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 #: How far back a replay looks for one payment (Netvisor has no read of one payment by its key).
 REPLAY_LOOKBACK = timedelta(days=400)
 
+#: The summary (and so the pending marker) names the Severa invoice a payment is written back to.
+SEVERA_INVOICE = "severa_invoice"
+
 #: What a run says when the mapping switches payments off.
 DISABLED_MESSAGE = "payments.enabled is false in the mapping: no payments were read or written back to Severa"
 
@@ -224,15 +227,7 @@ class PaymentsRun(RunBase[PaymentPlan]):
             invoice = invoice_of[payment.netvisor_key]
             if invoice is not None:
                 per_invoice[invoice.netvisor_key].append((payment.netvisor_key, payment.sum or Decimal(0)))
-        # A payment written back before knows its Severa invoice from its own ledger entry (the invoice
-        # may since have left the statuses the number/reference match reads), and so do its siblings.
-        written = self.run.ledger.get(SourceRef("netvisor", "payment", str(p.netvisor_key)) for p in ordered)
-        guid_of_invoice: dict[int, str] = {}
-        for payment in ordered:
-            entry = written.get(SourceRef("netvisor", "payment", str(payment.netvisor_key)))
-            invoice = invoice_of[payment.netvisor_key]
-            if entry is not None and entry.status is LedgerStatus.DONE and entry.target_key and invoice is not None:
-                guid_of_invoice[invoice.netvisor_key] = entry.target_key
+        guid_of_invoice = self._invoices_written_to(ordered, invoice_of)
         open_after: dict[int, Decimal | None] = {}
         for invoice_key, items in per_invoice.items():
             open_now = next(i.open_sum for i in invoice_of.values() if i is not None and i.netvisor_key == invoice_key)
@@ -262,6 +257,29 @@ class PaymentsRun(RunBase[PaymentPlan]):
             ref = SourceRef("netvisor", "payment", str(payment.netvisor_key))
             records.append(SourceRecord(ref, changed(payment), facts, label=describe_payment(facts)))
         return records
+
+    def _invoices_written_to(
+        self, ordered: Sequence[SalesPayment], invoice_of: dict[int, SalesInvoiceSummary | None]
+    ) -> dict[int, str]:
+        """Netvisor invoice key -> Severa invoice GUID, for invoices a payment was written back to before.
+
+        A payment written back knows its Severa invoice from its own ledger entry (the invoice may since
+        have left the statuses the number/reference match reads), and so do its siblings. So does one
+        whose write-back may have reached Severa unrecorded (a crash, a lost answer: the ledger still
+        says pending): its marker names the invoice, and the write-back is repeated (it is idempotent)
+        instead of the payment being reported as matching no invoice once the invoice is paid."""
+        written = self.run.ledger.get(SourceRef("netvisor", "payment", str(p.netvisor_key)) for p in ordered)
+        found: dict[int, str] = {}
+        for payment in ordered:
+            entry = written.get(SourceRef("netvisor", "payment", str(payment.netvisor_key)))
+            invoice = invoice_of[payment.netvisor_key]
+            if entry is None or invoice is None:
+                continue
+            if entry.status is LedgerStatus.DONE and entry.target_key:
+                found[invoice.netvisor_key] = entry.target_key
+            elif entry.status is LedgerStatus.PENDING and entry.summary.get(SEVERA_INVOICE):
+                found.setdefault(invoice.netvisor_key, entry.summary[SEVERA_INVOICE])
+        return found
 
     def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
         """A replay: the payment (or credit loss) read again from Netvisor, matched afresh."""
@@ -309,6 +327,7 @@ class PaymentsRun(RunBase[PaymentPlan]):
             "amount": f"{facts.amount:f}",
             "payment_date": facts.payment_date.isoformat() if facts.payment_date else "",
             "kind": write_back.kind,
+            SEVERA_INVOICE: facts.severa_invoice_guid,
         }
         return PlannedWrite(
             record,
