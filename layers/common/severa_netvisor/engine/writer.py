@@ -8,7 +8,9 @@ handed to the bookkeeping threads. Errors are sorted by what they declare (``err
   the record up first (no failure is recorded, unless it keeps happening);
 - ``transient``: a passing failure; a *streak* of them is an outage. The circuit breaker holds the
   records of a streak: if the next call succeeds they are recorded as (retryable) failures, if the
-  streak reaches ``breaker_threshold`` the run stops and they stay ahead of the cursor, unrecorded;
+  streak reaches ``breaker_threshold`` the run stops and they stay ahead of the cursor, unrecorded.
+  A write that timed out (outcome unknown *and* transient) counts in the streak too, and a run whose
+  every target call failed ends as an outage even when it made fewer calls than the threshold;
 - anything else fails the record.
 """
 
@@ -28,13 +30,17 @@ from severa_netvisor.state import LedgerEntry, StateConflict, StateError
 
 class WriterMixin(RunCore):
     suspects: list[tuple[Work, BaseException]]
+    #: Transient failures in a row (held records and timed-out writes), and target calls that succeeded.
+    streak: int
+    answered: int
+    last_transient: IntegrationError | None
 
     def writer_loop(self) -> None:
-        self.suspects = []
+        self.suspects, self.streak, self.answered, self.last_transient = [], 0, 0, None
         while True:
             work = self.work.get()
             if work is None:
-                self.release_suspects(as_failures=not self.halt_writes.is_set())
+                self.end_of_writes()
                 return
             try:
                 if self.dead.is_set():
@@ -66,6 +72,7 @@ class WriterMixin(RunCore):
         except Exception as error:
             self.on_error(work, step[0], error)
             return
+        self.answered += 1
         self.breaker_closed()
         self.record_key(work, outcome.target_key)
         self.submit(self.complete, work, outcome)
@@ -144,29 +151,51 @@ class WriterMixin(RunCore):
             return
         if isinstance(error, IntegrationError) and error.outcome_unknown:
             self.submit(self.unknown_outcome, work, error)
+            if error.transient:  # a timeout: Netvisor not answering writes is an outage like 5xx
+                self.breaker_open(None, error)
             return
         if isinstance(error, IntegrationError) and error.transient:
             self.breaker_open(work, error)
             return
+        self.answered += 1  # the target answered (with a refusal of this record)
         self.breaker_closed()
         self.submit(self.fail, work.taken, step, error)
 
     def dependency_failed_in_writer(self, work: Work, error: Exception) -> None:
         state = self.deps.get(work.planned.record.ref)
-        if state is not None and work.seq is None and isinstance(error, IntegrationError) and not error.stops_run:
+        # A passing failure (or a streak: an outage) is not the dependency's own: the records that need
+        # it wait for the next run instead of failing with it.
+        passing = isinstance(error, IntegrationError) and (error.stops_run or error.transient)
+        if state is not None and work.seq is None and isinstance(error, IntegrationError) and not passing:
             state.error = error
 
-    def breaker_open(self, work: Work, error: IntegrationError) -> None:
-        self.suspects.append((work, error))
-        if len(self.suspects) < self.options.breaker_threshold:
+    def breaker_open(self, work: Work | None, error: IntegrationError) -> None:
+        if work is not None:
+            self.suspects.append((work, error))
+        self.streak += 1
+        self.last_transient = error
+        if self.streak < self.options.breaker_threshold:
             return
-        reason = f"{len(self.suspects)} requests in a row failed ({describe(error).message}): the target counts as down"
+        self.target_down(f"{self.streak} requests in a row failed", error)
+
+    def target_down(self, what: str, error: IntegrationError) -> None:
+        reason = f"{what} ({describe(error).message}): the target counts as down"
         self.stop_for(error, halt_writes=True, reason=reason)
         self.release_suspects(as_failures=False)
 
     def breaker_closed(self) -> None:
+        self.streak = 0
         if self.suspects:
             self.release_suspects(as_failures=True)
+
+    def end_of_writes(self) -> None:
+        """The last calls failed in a row and none before them succeeded: the target is down, not
+        blipping (a run with fewer calls than the breaker's threshold); otherwise hold or fail them."""
+        last = self.last_transient
+        if self.streak and not self.answered and not self.halt_writes.is_set() and last is not None:
+            self.target_down(f"every request to the target failed ({self.streak})", last)
+            return
+        self.release_suspects(as_failures=not self.halt_writes.is_set())
 
     def release_suspects(self, *, as_failures: bool) -> None:
         suspects, self.suspects = self.suspects, []

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from severa_netvisor.credentials import CredentialStore
+from severa_netvisor.credentials import CredentialStore, NetvisorCredentials, SeveraCredentials
 from severa_netvisor.dryrun import WritePlanner
 from severa_netvisor.errors import ConfigurationError
 from severa_netvisor.mapping.config import MappingConfig
@@ -90,6 +90,9 @@ class TransferContext:
     _severa: SeveraClient | None = field(default=None, repr=False)
     _netvisor: NetvisorClient | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: The secrets the clients were built from: a warm container builds them again when a secret changed.
+    _severa_from: SeveraCredentials | None = field(default=None, repr=False)
+    _netvisor_from: NetvisorCredentials | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TransferContext:
@@ -102,25 +105,41 @@ class TransferContext:
         """A context with given clients and mapping (tests, benchmarks, the sandbox)."""
         return cls(settings=settings, store=None, mappings=lambda: mapping, _severa=severa, _netvisor=netvisor)
 
+    # The secrets are read again (through the store's cache, ``secret_max_age_seconds``) whenever a run
+    # asks for a client: a secret an admin fixed (a new host or endpoint, new keys) is used by a warm
+    # container from the next run on, not only after the old one was refused; an unreachable host
+    # never is, so a warm container kept failing until Lambda recycled it.
     @property
     def severa(self) -> SeveraClient:
         with self._lock:
-            if self._severa is None:
-                store = self._credentials()
-                self._severa = SeveraClient(
-                    store.severa(), self.settings, credential_reloader=lambda: store.severa(force=True)
-                )
+            if self.store is None and self._severa is not None:
+                return self._severa
+            store = self._credentials()
+            credentials = store.severa()
+            if self._severa is None or credentials != self._severa_from:
+                self._severa = self.new_severa(credentials, lambda: store.severa(force=True))
+                self._severa_from = credentials
             return self._severa
 
     @property
     def netvisor(self) -> NetvisorClient:
         with self._lock:
-            if self._netvisor is None:
-                store = self._credentials()
-                self._netvisor = NetvisorClient(
-                    store.netvisor(), self.settings, credential_reloader=lambda: store.netvisor(force=True)
-                )
+            if self.store is None and self._netvisor is not None:
+                return self._netvisor
+            store = self._credentials()
+            credentials = store.netvisor()
+            if self._netvisor is None or credentials != self._netvisor_from:
+                self._netvisor = self.new_netvisor(credentials, lambda: store.netvisor(force=True))
+                self._netvisor_from = credentials
             return self._netvisor
+
+    def new_severa(self, credentials: SeveraCredentials, reload: Callable[[], SeveraCredentials]) -> SeveraClient:
+        return SeveraClient(credentials, self.settings, credential_reloader=reload)
+
+    def new_netvisor(
+        self, credentials: NetvisorCredentials, reload: Callable[[], NetvisorCredentials]
+    ) -> NetvisorClient:
+        return NetvisorClient(credentials, self.settings, credential_reloader=reload)
 
     def _credentials(self) -> CredentialStore:
         if self.store is None:
