@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["latency", "http500", "drop", "malformed", "fault"]
+Kind = Literal["latency", "http500", "drop", "drop_after", "malformed", "fault"]
 
 #: Short names accepted for ``fault_type`` (the ``…Exception`` suffix is optional).
 FAULT_TYPES = (

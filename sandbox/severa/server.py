@@ -7,8 +7,9 @@ It serves the WSDL (``GET …/API.svc?wsdl``), checks the ``WebServicePassword``
 denied" otherwise), validates each request body against the WSDL's schemas, dispatches on
 SOAPAction, answers from its state in WCF's wire format, counts calls against a daily quota (reset
 at UTC midnight) and puts ``Quota`` / ``UsedQuota`` headers on every answer, faults included.
-Faults can be injected per test: latency, HTTP 500, dropped connections, malformed answers, any
-Severa fault for an operation or its Nth call, quota exhaustion after N calls.
+Faults can be injected per test: latency, HTTP 500, dropped connections (before or after the call
+took effect), malformed answers, any Severa fault for an operation or its Nth call, quota exhaustion
+after N calls.
 """
 
 from __future__ import annotations
@@ -166,6 +167,12 @@ class SeveraSimulator:
         """Close the connection without answering (what a client sees as a reset or timeout)."""
         return self.injections.add(Injection("drop", operation, nth_call, times))
 
+    def inject_drop_after(
+        self, operation: str | None = None, *, nth_call: int | None = None, times: int | None = 1
+    ) -> Injection:
+        """Carry the call out, then close the connection without answering (the answer is lost)."""
+        return self.injections.add(Injection("drop_after", operation, nth_call, times))
+
     def inject_malformed(
         self, operation: str | None = None, *, nth_call: int | None = None, times: int | None = 1
     ) -> Injection:
@@ -203,7 +210,10 @@ class SeveraSimulator:
             if rule.kind == "malformed":
                 return _Answer(200, b'<s:Envelope xmlns:s="' + SOAP_ENV.encode() + b'"><s:Body><Get')
         with self._lock:
-            return self._answer_soap(action, body, rules)
+            answer = self._answer_soap(action, body, rules)
+        if any(rule.kind == "drop_after" for rule in rules):
+            return _Answer(0, drop=True)
+        return answer
 
     def _answer_soap(self, action: str, body: bytes, rules: list[Injection]) -> _Answer:  # noqa: PLR0911
         try:

@@ -82,6 +82,8 @@ class Scenario:
     settling_runs: int = 1
     #: A variant's own steps (parts of step names): the short crash campaign crashes only there.
     focus: tuple[str, ...] = ()
+    #: Writes the target has taken so far (Netvisor's POSTs; Severa's writes for payments).
+    writes: Callable[[World], int] = lambda w: w.netvisor.request_log.count(method="POST")
 
     def final(self, w: World) -> Final:
         return Final(self.content(w), self.keys(w), frozenset(f.ref.id for f in w.open_failures(self.transfer)))
@@ -448,9 +450,13 @@ def _payment_keys(w: World) -> Counter[str]:
     )
 
 
+#: Severa's write operations (everything else the client calls is a read).
+SEVERA_WRITES = ("SetInvoiceStatus", "SetInvoicePaymentDate", "AddNewInvoiceLogEntry")
+
 PAYMENTS = Scenario(
     name="payments",
     transfer="payments",
+    writes=lambda w: sum(w.severa.calls[name] for name in SEVERA_WRITES),
     severa=_payments_state,
     mapping={"payments": {"since": "2020-01-01"}},
     netvisor=_payments_netvisor,
