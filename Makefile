@@ -20,7 +20,7 @@ SAMCONFIG ?= $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools lint typecheck unit pytest test validate security build invoke sandbox demo bench deploy clean fmt
+.PHONY: help venv tools lint typecheck unit pytest test validate security build invoke sandbox demo bench soak deploy clean fmt
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ validate: tools ## sam validate --lint, cfn-lint on the transformed template, ch
 
 security: tools ## checkov on the template (every skip is justified in .checkov.yaml)
 	$(TOOLBIN)/checkov --quiet --compact --config-file .checkov.yaml -f template.yaml
+
+soak: venv ## the reliability campaigns, large (about an hour): crash points, stops, faults; prints the table
+	RELIABILITY_SOAK=1 $(BIN)/pytest tests/reliability/invoices tests/reliability/engine -q -p no:cacheprovider -o timeout=7200
+	$(BIN)/python -m tests.reliability.campaigns.soak $(SOAK_ARGS)
 
 build: tools ## sam build (arm64 by default, no container)
 	$(TOOLBIN)/sam build --config-env $(SAM_ENV) --parameter-overrides Architecture=$(ARCH) --build-dir .aws-sam/build-$(ARCH)
