@@ -28,8 +28,10 @@ from tests.reliability.campaigns.scenarios import ALL, VARIANTS, Scenario
 from tests.reliability.campaigns.stops import stop_campaign
 from tests.reliability.campaigns.tally import Tally
 
-#: Records per transfer for the crash and stop campaigns (every step of every record is a run).
-CRASH_SIZES = {"customers": 12, "products": 14, "dimensions": 10, "invoices": 12, "payments": 12, "hours": 20}
+#: Records per transfer for the crash campaign (every occurrence of every step is a run of its own).
+CRASH_SIZES = {"customers": 8, "products": 8, "dimensions": 6, "invoices": 8, "payments": 8, "hours": 12}
+#: Records per transfer for the stop campaign (a run for every number of writes a full run makes).
+STOP_SIZES = {"customers": 20, "products": 20, "dimensions": 12, "invoices": 16, "payments": 12, "hours": 40}
 #: Records per transfer for the remote and AWS fault campaigns (runs over the whole data).
 FAULT_SIZES = {"customers": 400, "products": 400, "dimensions": 200, "invoices": 200, "payments": 200, "hours": 1000}
 SOAK_RATES = Rates(runs=8)
@@ -42,34 +44,35 @@ POWERTOOLS = {
     "POWERTOOLS_DEV": "0",
 }
 
-Campaign = Callable[[LocalAws, int], list[Tally]]
+Campaign = Callable[[LocalAws, float], list[Tally]]
 
 
-def _size(sizes: dict[str, int], scenario: Scenario, scale: int) -> int:
-    return sizes[scenario.transfer] * scale
+def _size(sizes: dict[str, int], scenario: Scenario, scale: float) -> int:
+    return max(3, round(sizes[scenario.transfer] * scale))
 
 
-def crashes(aws: LocalAws, scale: int) -> list[Tally]:
+def crashes(aws: LocalAws, scale: float) -> list[Tally]:
+    scale = min(scale, 1.0)  # the number of runs grows with the square of the size
     return [
-        crash_campaign(aws, s, _size(CRASH_SIZES, s, 1), seed=5, every_step=True, second_crash_every=2).tally
+        crash_campaign(aws, s, _size(CRASH_SIZES, s, scale), seed=5, every_step=True, second_crash_every=2).tally
         for s in (*ALL, *VARIANTS)
     ]
 
 
-def stops(aws: LocalAws, scale: int) -> list[Tally]:
-    return [stop_campaign(aws, s, _size(CRASH_SIZES, s, scale), seed=6, stops=None)[0] for s in (*ALL, *VARIANTS)]
+def stops(aws: LocalAws, scale: float) -> list[Tally]:
+    return [stop_campaign(aws, s, _size(STOP_SIZES, s, scale), seed=6, stops=None)[0] for s in (*ALL, *VARIANTS)]
 
 
-def remote(aws: LocalAws, scale: int) -> list[Tally]:
+def remote(aws: LocalAws, scale: float) -> list[Tally]:
     return [remote_fault_campaign(aws, s, _size(FAULT_SIZES, s, scale), seed=7, rates=SOAK_RATES)[0] for s in ALL]
 
 
-def aws_faults(aws: LocalAws, scale: int) -> list[Tally]:
+def aws_faults(aws: LocalAws, scale: float) -> list[Tally]:
     return [aws_fault_campaign(aws, s, _size(FAULT_SIZES, s, scale), seed=8, rates=SOAK_AWS)[0] for s in ALL]
 
 
-def concurrency(aws: LocalAws, scale: int) -> list[Tally]:
-    return [concurrency_campaign(aws, size=40 * scale, seed=9, rounds=6)[0]]
+def concurrency(aws: LocalAws, scale: float) -> list[Tally]:
+    return [concurrency_campaign(aws, size=max(3, round(40 * scale)), seed=9, rounds=6)[0]]
 
 
 CAMPAIGNS: dict[str, Campaign] = {
@@ -104,7 +107,7 @@ def _aws() -> Iterator[LocalAws]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", default=",".join(CAMPAIGNS))
     args = parser.parse_args(argv)
     tallies: list[Tally] = []
