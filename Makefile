@@ -67,7 +67,7 @@ security: tools ## checkov on the template (every skip is justified in .checkov.
 	$(TOOLBIN)/checkov --quiet --compact --config-file .checkov.yaml -f template.yaml
 
 soak: venv ## the reliability campaigns, large (about an hour): crash points, stops, faults; prints the table
-	RELIABILITY_SOAK=1 $(BIN)/pytest tests/reliability/invoices tests/reliability/engine -q -p no:cacheprovider -o timeout=7200
+	RELIABILITY_SOAK=1 $(BIN)/pytest tests/reliability/invoices tests/reliability/engine tests/reliability/test_outages.py -q -p no:cacheprovider -o timeout=7200
 	$(BIN)/python -m tests.reliability.campaigns.soak $(SOAK_ARGS)
 
 build: tools ## sam build (arm64 by default, no container)

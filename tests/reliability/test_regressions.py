@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from severa_netvisor.engine import EngineOptions
+from severa_netvisor.severa.errors import SeveraTransportError
 from severa_netvisor.state import Lease, StateError, StateStore
 from severa_netvisor.transfers.context import TransferContext
 
@@ -227,3 +228,61 @@ def test_a_crash_after_a_payment_reached_severa_does_not_report_it_as_matching_n
     assert final.failures == expected.failures, "only the payment that is nobody's invoice in Severa failed"
     assert final.duplicated() == []
     assert final.content == expected.content
+
+
+class SeveraDownTellingTheAuthor(DiesTellingTheAuthor):
+    """Severa's client when Severa does not answer the log entry that tells an invoice's author."""
+
+    def add_invoice_log_entry(self, invoice_guid: str, text: str, **kwargs: Any) -> None:
+        if text.startswith("Not transferred"):
+            raise SeveraTransportError("Severa AddNewInvoiceLogEntry: HTTP 500 without a SOAP answer", status_code=500)
+        self._inner.add_invoice_log_entry(invoice_guid, text, **kwargs)
+
+
+def test_an_author_severa_did_not_answer_is_told_on_the_next_run(local_aws: LocalAws) -> None:
+    """Found by the remote-fault soak (invoices): telling an invoice's author why it failed met a Severa
+    500 (or a dropped connection); the engine logged it and recorded the failure all the same, so every
+    later run skipped the invoice as "still failing" and its author was never told. Now a source that
+    did not answer leaves the failure unrecorded and the invoice ahead of the cursor: the next run tells."""
+    with scenario_world(local_aws, INVOICES, 10, 3) as w:
+        clean = w.context()
+        down = TransferContext.fixed(clean.settings, w.mapping, severa=SeveraDownTellingTheAuthor(clean.severa),  # type: ignore[arg-type]
+                                     netvisor=clean.netvisor)  # fmt: skip
+        first = w.run_engine("invoices", engine=w.engine("invoices", context=down))
+        assert first.failed >= 1
+        assert w.open_failures("invoices") == [], "not recorded untold"
+
+        Warm(w, "invoices")()
+
+        failed = w.open_failures("invoices")
+        assert failed
+        for failure in failed:
+            texts = [e.text or "" for e in w.severa.state.log_of(failure.ref.id)]
+            assert any(t.startswith("Not transferred to Netvisor") for t in texts), f"{failure.label}: never told"
+        assert {m["source"]["id"] for m in w.messages()} == {f.ref.id for f in failed}
+
+
+class FirstReleaseThrottled(aws_faults.FaultPlan):
+    """DynamoDB throttles the first lease release of the world's table (after the client's own retries)."""
+
+    def pick(self, operation: str, params: dict[str, Any]) -> str | None:
+        if operation != "DeleteItem" or not aws_faults.is_lease(params) or params.get("TableName") != self.table:
+            return None
+        with self._lock:
+            if self.injected:
+                return None
+            self.injected["dynamodb DeleteItem throttle"] += 1
+        return "throttle"
+
+
+def test_a_lease_release_dynamodb_throttles_is_tried_again(invoices: World) -> None:
+    """Found by the AWS-fault soak: a release DynamoDB refused (throttled after the client's retries, a
+    500) left the lease held until it expired, and every run meanwhile did nothing ("another run holds
+    the lease"). The engine now tries the release again a little later."""
+    w = invoices
+    plan = FirstReleaseThrottled(w.table, w.queue_url)
+    with aws_faults.faults(plan):
+        Warm(w, "invoices")()
+    assert plan.total == 1
+    assert [i["pk"]["S"] for i in w.table_items() if i["pk"]["S"].startswith("lease#")] == []
+    assert Warm(w, "invoices")()["lease_busy"] is False

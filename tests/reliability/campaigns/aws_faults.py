@@ -67,6 +67,8 @@ class FaultPlan:
             kind = self._rng.choice(self.kinds)
         if kind == "conflict" and not (operation in WRITES and "ConditionExpression" in params):
             kind = "throttle"  # only a conditional write can meet a conflict
+        if kind == "conflict" and is_lease(params) and operation == "DeleteItem":
+            kind = "throttle"  # a release meets a conflict only when another run holds the lease: no fault
         if kind == "lost" and operation not in WRITES:
             kind = "500"
         with self._lock:
@@ -84,6 +86,10 @@ class FaultPlan:
 
     def _aims_at_table(self, params: dict[str, Any]) -> bool:
         return params.get("TableName") == self.table or self.table in (params.get("RequestItems") or {})
+
+
+def is_lease(params: dict[str, Any]) -> bool:
+    return str((params.get("Key") or {}).get("pk", {}).get("S", "")).startswith("lease#")
 
 
 _active: list[FaultPlan] = []

@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 from sandbox.aws import LocalAws
 from tests.reliability.campaigns.aws_campaign import AwsRates, aws_fault_campaign
@@ -109,22 +110,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", default=",".join(CAMPAIGNS))
+    parser.add_argument("--log", default="soak.log", help="where the runs' own log lines go")
     args = parser.parse_args(argv)
+    out = _runs_log_to(args.log)
     tallies: list[Tally] = []
     with _aws() as aws:
         for name in args.only.split(","):
             for tally in CAMPAIGNS[name.strip()](aws, args.scale):
-                print(f"{tally.campaign}: {'ok' if tally.clean else 'NOT OK'} ({tally.seconds:.0f} s)", flush=True)
+                print(
+                    f"{tally.campaign}: {'ok' if tally.clean else 'NOT OK'} ({tally.seconds:.0f} s)",
+                    file=out,
+                    flush=True,
+                )
                 tallies.append(tally)
-    print()
-    print(table([t.row() for t in tallies]))
+    print(file=out)
+    print(table([t.row() for t in tallies]), file=out)
     lost, duplicated = sum(len(t.lost) for t in tallies), sum(len(t.duplicated) for t in tallies)
     records, faults = sum(t.records for t in tallies), sum(t.faults for t in tallies)
-    print(f"\ntotal: {records} records, {faults} faults injected, {lost} lost, {duplicated} duplicated")
+    print(f"\ntotal: {records} records, {faults} faults injected, {lost} lost, {duplicated} duplicated", file=out)
     unclean = [t for t in tallies if not t.clean]
     for tally in unclean:
-        print("\n" + tally.explain(), file=sys.stderr)
+        print("\n" + tally.explain(), file=out)
+    out.flush()
     return 1 if unclean else 0
+
+
+def _runs_log_to(path: str) -> TextIO:
+    """Send everything printed to the process's stdout and stderr (the runs' JSON log lines) to ``path``;
+    returns the terminal's stdout for the table."""
+    terminal = os.fdopen(os.dup(1), "w")
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    return terminal
 
 
 if __name__ == "__main__":

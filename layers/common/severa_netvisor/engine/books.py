@@ -219,11 +219,12 @@ class BooksMixin(RunCore):
         # What the register will hold (its attempts counted on), as the author's message.
         attempts = failure.attempts + 1 if failure is not None and failure.is_open else 1
         told = Notice.of(replace(candidate, attempts=attempts), record.data, target_key)
-        if is_news(candidate, failure):
-            # The author is told before the register records the failure: once it is recorded, the record
-            # is skipped as still failing, so a crash in between would leave them never told. (A crash
-            # before the register tells them again on the next run: at least once.)
-            self.tell_author(lane, record, told.message)
+        # The author is told before the register records the failure: once it is recorded, the record is
+        # skipped as still failing, so a crash in between would leave them never told. (A crash before the
+        # register, or a source that did not answer, tells them again on the next run: at least once; the
+        # record stays ahead of the cursor meanwhile.)
+        if is_news(candidate, failure) and not self.tell_author(lane, record, told.message):
+            return
         try:
             recorded = self.register.record(candidate, previous=failure)
         except StateError as problem:
@@ -246,7 +247,10 @@ class BooksMixin(RunCore):
             self.flush_notices()
 
     @staticmethod
-    def tell_author(lane: Lane, record: SourceRecord, message: FailedRecord) -> None:
+    def tell_author(lane: Lane, record: SourceRecord, message: FailedRecord) -> bool:
+        """Tell the record's author (``after_failure``); False when the source did not answer (a dropped
+        connection, a 5xx, the source down): the failure is then told on the next run instead of being
+        recorded untold. Anything else the source refuses is logged, and the failure recorded."""
         try:
             lane.run.after_failure(record, message)
         except Exception as error:
@@ -254,6 +258,9 @@ class BooksMixin(RunCore):
                 "could not tell the source about the failure",
                 extra={"source_id": record.ref.id, "error": describe(error).message},
             )
+            if isinstance(error, IntegrationError):
+                return not (error.transient or error.outcome_unknown or error.stops_run)
+        return True
 
     def flush_notices(self) -> None:
         if self.dry:

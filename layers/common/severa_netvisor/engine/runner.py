@@ -44,6 +44,9 @@ from severa_netvisor.observability import logger, metrics
 from severa_netvisor.register import FailureRegister
 from severa_netvisor.state import Cursor, Lease, SourceRef, StateConflict, StateError, StateStore
 
+#: Pauses before trying again to give a lease back (seconds).
+RELEASE_PAUSES = (0.3, 1.5)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -273,11 +276,21 @@ class _Run(IntakeMixin, WriterMixin, BooksMixin):
 
     def release_all(self, leases: list[Lease]) -> None:
         for lease in reversed(leases):
+            self.release(lease)
+
+    def release(self, lease: Lease) -> None:
+        """Give a lease back, trying again a little later when DynamoDB refuses (throttled after the
+        client's own retries, a 500): a lease left held keeps every next run out until it expires."""
+        for pause in (*RELEASE_PAUSES, None):
             try:
                 if not self.state.release_lease(lease):
                     logger.warning("the lease had expired and was taken by another run before release")
+                return
             except StateError as error:
-                logger.warning("could not release the lease; it expires by itself", extra={"error": error.message})
+                if pause is None:
+                    logger.warning("could not release the lease; it expires by itself", extra={"error": error.message})
+                    return
+                time.sleep(pause)
 
     # -- cursor -----------------------------------------------------------------------------------
     def checkpoint(self) -> None:
