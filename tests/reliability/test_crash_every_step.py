@@ -49,12 +49,12 @@ CASES = [
     pytest.param(DIMENSIONS, 6, {"severa.cases_changed_since", "severa.business_units_changed_since",
                                  "netvisor.list_dimensions", "netvisor.add_dimension_item", *FAILURE_STEPS},
                  id="dimensions"),
-    pytest.param(INVOICES, 10, {"severa.invoices_by_status", "severa.invoice_pdf", "severa.customer",
+    pytest.param(INVOICES, 10, {"severa.iter_invoice_stubs_by_status", "severa.invoice_pdf", "severa.customer",
                                 "netvisor.add_customer", "netvisor.add_sales_invoice", "severa.set_invoice_status",
                                 "severa.add_invoice_log_entry", "state.mark_written_back", *FAILURE_STEPS},
                  id="invoices"),
     pytest.param(PAYMENTS, 10, {"netvisor.list_sales_payments", "netvisor.iter_sales_invoices",
-                                "severa.invoices_by_status", "severa.add_invoice_log_entry",
+                                "severa.iter_invoice_keys_by_status", "severa.add_invoice_log_entry",
                                 "severa.set_invoice_payment_date", "severa.set_invoice_status", *FAILURE_STEPS},
                  id="payments"),
     pytest.param(HOURS, 12, {"severa.hour_entries_changed_since", "severa.hour_entries_by_date",
@@ -65,7 +65,7 @@ VARIANTS = [
     pytest.param(CUSTOMER_ADDRESSES, 8, {"netvisor.edit_customer"}, id="customers-address-edits"),
     pytest.param(INVOICES_ERROR_STATUS, 10, {"severa.set_invoice_status", "netvisor.add_sales_invoice"},
                  id="invoices-error-status"),
-    pytest.param(INVOICES_SENT_SINCE, 10, {"severa.invoices_by_date", "netvisor.add_sales_invoice"},
+    pytest.param(INVOICES_SENT_SINCE, 10, {"severa.iter_invoice_stubs_by_date", "netvisor.add_sales_invoice"},
                  id="invoices-sent-since"),
 ]  # fmt: skip
 
