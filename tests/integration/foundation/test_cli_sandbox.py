@@ -147,6 +147,72 @@ def test_a_run_that_leaves_records_waiting_names_them(sandbox: Running) -> None:
     assert "Error" not in completed.stdout
 
 
+def _open_invoice_failures(sandbox: Running) -> list[dict[str, object]]:
+    """The open failures of invoices: the invoices run before products and dimensions are in Netvisor
+    (as test_a_run_that_leaves_records_waiting_names_them leaves them, or this one makes them)."""
+    listed = _cli(sandbox, "failures", "list", "--transfer", "invoices", "--json")
+    assert listed.returncode == 0, listed.stderr
+    failures: list[dict[str, object]] = json.loads(listed.stdout)
+    if not failures:
+        assert "What needs you:" in _cli(sandbox, "run", "invoices").stdout
+        failures = json.loads(_cli(sandbox, "failures", "list", "--transfer", "invoices", "--json").stdout)
+    assert failures
+    return failures
+
+
+def test_status_and_the_failure_lifecycle_on_the_sandbox(sandbox: Running) -> None:
+    failures = _open_invoice_failures(sandbox)
+    first = failures[0]
+    label, failure_id = str(first["label"]), str(first["id"])
+
+    status = _cli(sandbox, "status")
+    assert status.returncode == 0, status.stderr
+    [invoices] = [line for line in status.stdout.splitlines() if line.startswith("invoices ")]
+    assert f"{len(failures)} (oldest: " in invoices
+    assert "failed" in invoices
+    assert "Alarms exist only in a deployed stack" in status.stdout
+    assert f"{len(failures)} open failure" in status.stdout.split("What needs you:")[1]
+    as_json = json.loads(_cli(sandbox, "status", "--json").stdout)
+    assert as_json["alarms"] is None
+    [entry] = [t for t in as_json["transfers"] if t["transfer"] == "invoices"]
+    assert entry["open_failures"] == len(failures)
+    assert entry["last_run"]["counts"]["failed"] >= 1
+
+    listed = _cli(sandbox, "failures", "list")
+    assert f"{failure_id}  {label}" in listed.stdout
+    assert "failed when sending it to Netvisor" in listed.stdout
+    shown = _cli(sandbox, "failures", "show", failure_id)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"{label}: open since ")
+    assert f"What went wrong:   {first['reason']}" in shown.stdout
+    assert json.loads(shown.stdout.split("The record as read from Severa:\n", 1)[1])["number"]
+
+    # Products are not in Netvisor yet: the replay fails again, and says why.
+    again = _cli(sandbox, "failures", "replay", failure_id)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"{label}: still fails: " in again.stdout
+    assert "More: severa-netvisor --sandbox failures list" in again.stdout
+
+    # The fix: what the invoices need goes over; a dry run changes nothing, the replay closes them all.
+    for transfer in ("products", "dimensions"):
+        assert _cli(sandbox, "run", transfer).returncode == 0
+    dry = _cli(sandbox, "failures", "replay", "--all", "invoices", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "dry run of a replay" in dry.stdout
+    still_open = json.loads(_cli(sandbox, "failures", "list", "--transfer", "invoices", "--json").stdout)
+    assert len(still_open) == len(failures)
+    replayed = _cli(sandbox, "failures", "replay", "--all", "invoices")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert f"{label}: went through; its failure is closed" in replayed.stdout
+    after = _cli(sandbox, "failures", "list").stdout.strip()
+    assert after == "No open failures on the sandbox: every record went through."
+    closed = _cli(sandbox, "failures", "show", failure_id)
+    assert closed.stdout.splitlines()[0].endswith(", the record went through")
+    done = _cli(sandbox, "failures", "replay", failure_id)
+    assert done.returncode == 0
+    assert "went through already" in done.stdout
+
+
 def test_make_invoke_raw_prints_the_functions_json(sandbox: Running) -> None:
     completed = subprocess.run([sys.executable, "-m", "sandbox.invoke", "products", "events/products.json", "--raw"],
                                cwd=REPO_ROOT, env=sandbox.env, capture_output=True, text=True, timeout=300, check=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,43 +15,25 @@ from rich.console import Console
 
 from severa_netvisor.cli import render
 from severa_netvisor.cli.errors import CliError
+from severa_netvisor.cli.failures_cmd import failures_app
+from severa_netvisor.cli.options import DEFAULT_STACK, JsonOption, Options, options
 from severa_netvisor.cli.present import check_report, error_line, run_report
-from severa_netvisor.cli.targets import DeployedStack, SandboxTarget, Target
-
-DEFAULT_STACK = "severa-netvisor"
+from severa_netvisor.cli.status_cmd import status
+from severa_netvisor.errors import IntegrationError
 
 app = typer.Typer(
     name="severa-netvisor",
-    help="Operate severa-netvisor: check the connections, run a transfer now, reconcile a month, check and "
-    "push the mapping, or start the sandbox. Works on a deployed stack (--stack) or on the sandbox (--sandbox).",
+    help="Operate severa-netvisor: check the connections, see where each transfer stands, run a transfer now, "
+    "look at and replay the records that failed, reconcile a month, check and push the mapping, or start the "
+    "sandbox. Works on a deployed stack (--stack) or on the sandbox (--sandbox).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 mapping_app = typer.Typer(help="Check the mapping file offline, or store it for the functions.", no_args_is_help=True)
 app.add_typer(mapping_app, name="mapping")
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")]
-
-
-@dataclass
-class Options:
-    stack: str
-    profile: str | None
-    region: str | None
-    sandbox: bool
-    debug: bool
-
-    def target(self) -> Target:
-        if self.sandbox:
-            return SandboxTarget()
-        return DeployedStack(self.stack, profile=self.profile, region=self.region)
-
-
-def _options(ctx: typer.Context) -> Options:
-    options = ctx.obj
-    assert isinstance(options, Options)
-    return options
+app.add_typer(failures_app, name="failures")
+app.command()(status)
 
 
 @app.callback()
@@ -71,7 +52,7 @@ def main(
 @app.command()
 def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Can the integration reach Severa and Netvisor with its credentials? Each failure with its fix."""
-    target = _options(ctx).target()
+    target = options(ctx).target()
     with render.working(f"Checking the connections of {target.label}", enabled=not as_json):
         outcome = target.invoke("check_connections", {})
     report = check_report(outcome.result, outcome.error)
@@ -100,7 +81,7 @@ def run(
         if since is not None:
             raise CliError("Give either --since or --full-resync, not both", code=2)
         payload["full_resync"] = True
-    target = _options(ctx).target()
+    target = options(ctx).target()
     with render.run_progress(f"{transfer} on {target.label}", enabled=not as_json) as on_line:
         outcome = target.invoke(transfer, payload, on_line=on_line)
     report = run_report(transfer, outcome.result, outcome.error, seconds=outcome.seconds,
@@ -133,7 +114,7 @@ def reconcile(
         if start is None or end is None:
             raise CliError("Give both --from and --to", "Write them as 2026-10-01 and 2026-10-15.", code=2)
         payload.update({"from": _day(start, "--from"), "to": _day(end, "--to")})
-    target = _options(ctx).target()
+    target = options(ctx).target()
     with render.working(f"Reconciling on {target.label}", enabled=not as_json):
         outcome = target.invoke("reconcile", payload)
     if outcome.error is not None:
@@ -185,17 +166,25 @@ def mapping_validate(
 
 @mapping_app.command("push")
 def mapping_push(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The mapping file.")]) -> None:
-    """Validate a mapping file, then store it as the stack's mapping parameter."""
+    """Validate a mapping file, then store it as the stack's mapping parameter (in use within 5 minutes)."""
     from severa_netvisor.errors import ConfigurationError  # noqa: PLC0415
 
     try:
         text = _read_mapping(file)
     except ConfigurationError as error:
         raise CliError(error.message.rstrip("."), "Nothing was pushed.") from None
-    target = _options(ctx).target()
+    target = options(ctx).target()
     name = target.put_mapping(text)
-    render.say(f"The mapping in {file} is stored as {name} for {target.label}; "
-               "the functions use it from their next start.")
+    render.say(f"The mapping in {file} is stored as {name} for {target.label}. {_reload_words()}")
+
+
+def _reload_words() -> str:
+    from severa_netvisor.cli.words import span  # noqa: PLC0415
+    from severa_netvisor.settings import Settings  # noqa: PLC0415
+
+    within = span(float(Settings.model_fields["mapping_max_age_seconds"].default))
+    return (f"The functions take it up within {within}. Should they refuse it, they go on with the last good "
+            "mapping, and on a deployed stack the MappingRejected alarm goes off.")
 
 
 def _read_mapping(file: Path) -> str:
@@ -221,6 +210,13 @@ def sandbox(
     serve(env_file)
 
 
+def integration_line(error: IntegrationError) -> str:
+    remote = error.remote_text or ""
+    said = f" ({remote})" if remote and remote not in error.message else ""
+    return (f"{error.message.rstrip('.')}{said}. Check that AWS can be reached and that your profile may read "
+            "the stack's state table (for the sandbox: that it still runs).")
+
+
 def cli() -> None:
     """The console script's entry point."""
     debug = "--debug" in sys.argv
@@ -238,6 +234,9 @@ def cli() -> None:
     except KeyboardInterrupt:
         console.print("Stopped.")
         sys.exit(130)
+    except IntegrationError as error:  # AWS or the state table refused a read: one line, the fix
+        console.print(f"[bold red]Error:[/] {integration_line(error)}", highlight=False, soft_wrap=True)
+        sys.exit(1)
     except Exception as error:  # the last line of defence: one line, the traceback only on request
         if isinstance(error, typer.exceptions.TyperException) and hasattr(error, "show"):
             error.show()  # a usage mistake: click's own usage line and message

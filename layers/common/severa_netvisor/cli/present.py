@@ -1,11 +1,11 @@
 """What a run did, in the words of the people who run it: one place for the wording.
 
 ``make demo``, ``make invoke`` and ``severa-netvisor run`` all show a run through :func:`run_report`
-(and a connection check through :func:`check_report`). It reads the run summary the functions
-return (``RunSummary.as_dict()``) key by key with defaults, so a summary that gains or loses a
-count still reads well. Rules: count only records a person would recognise (no end-of-read
-markers, no bookkeeping counters), no class names or internal states, dates as dates, and a
-closing "what needs you" with the command that shows more.
+(a connection check through :func:`check_report`, a replay by hand through :func:`replay_report`).
+It reads the run summary the functions return (``RunSummary.as_dict()``) key by key with defaults,
+so a summary that gains or loses a count still reads well. Rules: count only records a person
+would recognise (no end-of-read markers, no bookkeeping counters), no class names or internal
+states, dates as dates, and a closing "what needs you" with the command that shows more.
 """
 
 from __future__ import annotations
@@ -128,6 +128,41 @@ def run_report(
     if not counts and not notes and not plan:
         notes = ["Nothing to do: everything is up to date."]
     return Report(f"{transfer}: {headline}{took}", ok, counts, notes, plan, needs, look_further if needs else "")
+
+
+def replay_report(
+    transfer: str,
+    result: Mapping[str, Any] | None,
+    error: Mapping[str, Any] | None = None,
+    *,
+    seconds: float | None = None,
+    look_further: str = "",
+) -> Report:
+    """What a replay by hand did (the replay function's answer): each failure closed or still failing,
+    then the run's counts (or, in a dry run, what a real replay would do)."""
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    summary = result.get("summary") if isinstance(result, Mapping) else None
+    if error is not None or not isinstance(summary, Mapping):
+        reason = error_line(error or {"errorMessage": "the replay function returned no summary"})
+        return Report(f"{transfer}: the replay failed{took}", False, notes=[reason], needs_you=[reason])
+    base = run_report(transfer, summary, seconds=seconds)
+    replayed = [item for item in (result or {}).get("replayed") or [] if isinstance(item, Mapping)]
+    noun = "failure" if len(replayed) == 1 else "failures"
+    if summary.get("dry_run"):
+        return Report(f"{transfer}: dry run of a replay of {len(replayed)} {noun}, nothing was written{took}",
+                      base.ok, base.counts, base.notes, base.plan)  # fmt: skip
+    if summary.get("lease_busy"):
+        busy = f"Another {transfer} run was going, so nothing was replayed: replay again when it has finished."
+        return Report(f"{transfer}: nothing replayed{took}", False, needs_you=[busy])
+    closed = [f"{_named(item)}: went through; its failure is closed" for item in replayed if item.get("closed")]
+    still = [f"{_named(item)}: still fails: {plain(str(item.get('reason') or 'the same reason as before'))}"
+             for item in replayed if not item.get("closed")]  # fmt: skip
+    return Report(f"{transfer}: replayed {len(replayed)} {noun}{took}", base.ok and not still, base.counts,
+                  [*closed, *base.notes], needs_you=still, look_further=look_further if still else "")  # fmt: skip
+
+
+def _named(item: Mapping[str, Any]) -> str:
+    return str(item.get("label") or f"failure {item.get('id', '?')}")
 
 
 def _limited(items: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from severa_netvisor.cli.present import Report
 from severa_netvisor.cli.progress import RunProgress
+from severa_netvisor.cli.status_view import COLUMNS, StatusView
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -52,6 +53,23 @@ def show(report: Report) -> None:
             out.print(f"  - {item}", markup=False)
         if report.look_further:
             out.print(f"  More: {report.look_further}", markup=False)
+
+
+def show_status(view: StatusView) -> None:
+    """The status: a row per transfer, then the details, queues, alarms and what needs you."""
+    out.print(f"[bold]{view.title}[/]")
+    out.print()
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in view.rows:
+        table.add_row(*row)
+    out.print(table)
+    for heading, lines in view.sections:
+        out.print()
+        out.print(f"[bold]{heading}[/]")
+        for line in lines:
+            out.print(f"  {line}", markup=False)
 
 
 def show_reconciliation(result: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Where the commands act: a deployed stack (found through its CloudFormation outputs) or the
 sandbox running in another terminal. Both invoke a function by its folder name (customers,
-check_connections) and store the mapping parameter.
+check_connections), store the mapping parameter, and give the state table (for status and the
+register of open failures) and the depths of the queues; a stack also has alarms.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from severa_netvisor.cli.errors import CliError
+from severa_netvisor.cli.health import ALARM_TYPES, QUEUES, AlarmState, QueueDepth, alarm_states, queue_depths
+
+if TYPE_CHECKING:
+    from severa_netvisor.state import StateStore
 
 #: Called with each line the function logs while it runs (only where the lines can be seen).
 LineSink = Callable[[str], None] | None
@@ -38,7 +43,11 @@ class Target(Protocol):
     def functions(self) -> list[str]: ...
     def invoke(self, function: str, payload: dict[str, Any], on_line: LineSink = None) -> Outcome: ...
     def put_mapping(self, text: str) -> str: ...
+    def command(self) -> str: ...
     def look_further(self) -> str: ...
+    def state_store(self) -> StateStore: ...
+    def queue_depths(self) -> list[QueueDepth]: ...
+    def alarms(self) -> list[AlarmState] | None: ...
 
 
 def output_key(function: str) -> str:
@@ -122,9 +131,42 @@ class DeployedStack:
                                                   Tier="Intelligent-Tiering"))
         return name
 
-    def look_further(self) -> str:
+    def command(self) -> str:
+        """The command line that acts on this stack again (what to type next)."""
         profile = f" --profile {self.profile}" if self.profile else ""
-        return f"severa-netvisor --stack {self.stack} --region {self.region}{profile} failures list"
+        return f"severa-netvisor --stack {self.stack} --region {self.region}{profile}"
+
+    def look_further(self) -> str:
+        return f"{self.command()} failures list"
+
+    def state_store(self) -> StateStore:
+        from severa_netvisor.state import StateStore  # noqa: PLC0415
+
+        return StateStore(self.output("StateTableName"), client=self.session.client("dynamodb"))
+
+    def queue_depths(self) -> list[QueueDepth]:
+        urls = {key: self.output(output) for key, _, output, _ in QUEUES}
+        return queue_depths(self.session.client("sqs"), urls, lambda call: _aws_call(self, call))
+
+    def alarms(self) -> list[AlarmState]:
+        """Every alarm the stack created, found through its resources (conditional ones it skipped are not)."""
+        logical_ids = self.resources(ALARM_TYPES)
+        return alarm_states(self.session.client("cloudwatch"), logical_ids, lambda call: _aws_call(self, call))
+
+    def resources(self, types: tuple[str, ...]) -> dict[str, str]:
+        """The stack's resources of these types: physical id -> logical id."""
+        cloudformation = self.session.client("cloudformation")
+
+        def listed() -> dict[str, str]:
+            found: dict[str, str] = {}
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack):
+                for resource in page.get("StackResourceSummaries", []):
+                    if resource.get("ResourceType") in types and resource.get("PhysicalResourceId"):
+                        found[resource["PhysicalResourceId"]] = resource["LogicalResourceId"]
+            return found
+
+        result: dict[str, str] = _aws_call(self, listed)
+        return result
 
 
 def _aws_call(stack: DeployedStack, call: Callable[[], Any]) -> Any:
@@ -199,8 +241,24 @@ class SandboxTarget:
         self.link.client("ssm").put_parameter(Name=name, Value=text, Type="String", Overwrite=True)
         return name
 
+    def command(self) -> str:
+        return "severa-netvisor --sandbox"
+
     def look_further(self) -> str:
-        return "severa-netvisor --sandbox failures list"
+        return f"{self.command()} failures list"
+
+    def state_store(self) -> StateStore:
+        from severa_netvisor.state import StateStore  # noqa: PLC0415
+
+        return StateStore(self.link.physical["StateTable"]["Ref"], client=self.link.client("dynamodb"))
+
+    def queue_depths(self) -> list[QueueDepth]:
+        urls = {key: self.link.physical[logical]["Ref"] for key, logical, _, _ in QUEUES}
+        return queue_depths(self.link.client("sqs"), urls, lambda call: call())
+
+    def alarms(self) -> None:
+        """Alarms exist only in a deployed stack (CloudWatch alarms on its metrics)."""
+        return None
 
 
 def _failed_in_run(link: Any, run_id: str) -> list[str]:
