@@ -24,7 +24,7 @@ from sandbox.aws import LocalAws
 from sandbox.template import REPO_ROOT
 
 REGION = "eu-north-1"
-STACK = "severa-netvisor-acme"
+STACK = "severa-netvisor-cli"  # not the README's severa-netvisor-acme: test_readme deploys that one
 OUTPUTS = {
     "CheckConnectionsFunctionName": "acme-CheckConnections-1",
     "InvoicesFunctionName": "acme-Invoices-1",
@@ -116,6 +116,9 @@ def test_mapping_push_stores_the_parameter_the_stack_names(stack, monkeypatch, c
     code, out, _ = _run(capsys, monkeypatch, "--stack", STACK, "--region", REGION, "mapping", "push", str(example))
     assert code == 0
     assert OUTPUTS["MappingParameterName"] in out
+    # The functions read it again when their copy is 5 minutes old; a mapping they refuse keeps the last good one.
+    assert "The functions take it up within 5 minutes." in out
+    assert "they go on with the last good mapping, and on a deployed stack the MappingRejected alarm goes off" in out
     stored = boto3.client("ssm", region_name=REGION).get_parameter(Name=OUTPUTS["MappingParameterName"])
     assert stored["Parameter"]["Value"] == example.read_text("utf-8")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
 
 import pytest
 
+from sandbox.aws import LocalAws
 from sandbox.template import REPO_ROOT
+from tests.integration.foundation.stack_stand_in import deploy, failure, plant, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +62,15 @@ def test_the_demo_speaks_plainly(demo_output: str) -> None:
     assert "new in Netvisor" not in second
     assert "still waiting for a fix" in second
     assert "new in Netvisor" in demo_output
+
+
+def test_the_demos_pointer_to_the_failures_works_as_printed(demo_output: str, local_aws: LocalAws,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    [pointer] = re.findall(r"`(severa-netvisor [^`]*failures list)`", demo_output)
+    stand_in = deploy(local_aws, "severa-netvisor-demo")  # a deployed stack, in the tests' moto server
+    planted = plant(stand_in, failure("invoices", 6))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    code, out, err = run_cli(capsys, monkeypatch, *shlex.split(pointer.replace("<stack>", stand_in.stack))[1:])
+    assert code == 0, err
+    assert f"{planted.id}  invoice 6 to Länsirannikon Konsultointi Oy" in out

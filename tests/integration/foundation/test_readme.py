@@ -19,14 +19,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from severa_netvisor.credentials import NetvisorCredentials, SeveraCredentials
+from severa_netvisor.digest import Digest, compose
+from severa_netvisor.engine.summary import RunSummary
+from severa_netvisor.finnish import FinnishValidationError, validate_finnish_reference
+from severa_netvisor.register import Failure
+from severa_netvisor.state import SourceRef
 
 from sandbox.aws import LocalAws
 from sandbox.template import REPO_ROOT, load_template
+from tests.integration.foundation import stack_stand_in
 
 README = (REPO_ROOT / "README.md").read_text("utf-8")
 MAKE = shutil.which("make") or "make"
@@ -142,50 +149,24 @@ def test_sandbox_commands_run(command: str, make_sandbox: dict[str, str]) -> Non
 
 # -- severa-netvisor on a deployed stack (moto) -------------------------------------------------------
 
-SUMMARY = {"transfer": "invoices", "run_id": "r", "dry_run": True, "created": 3, "duration_seconds": 1.0}
-CHECK = {"ok": True, "checks": [{"system": "severa", "ok": True}, {"system": "netvisor", "ok": True}]}
-
-
-def _deploy_stand_in(local_aws: LocalAws, stack: str) -> None:
-    outputs = {"CheckConnectionsFunctionName": f"{stack}-check", "MappingParameterName": f"/{stack}/mapping"}
-    for transfer in ("Customers", "Products", "Dimensions", "Invoices", "Payments", "Hours"):
-        outputs[f"{transfer}FunctionName"] = f"{stack}-{transfer.lower()}"
-    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{stack}-readme"}}},
-                "Outputs": {key: {"Value": value} for key, value in outputs.items()}}
-    cloudformation = local_aws.client("cloudformation")
-    try:
-        cloudformation.describe_stacks(StackName=stack)
-    except cloudformation.exceptions.ClientError:
-        cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
-
-
-class _AnsweringLambda:
-    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
-        import io
-
-        request = json.loads(Payload)  # the check is invoked with {}, a run with its options
-        body = {**SUMMARY, "dry_run": request["dry_run"]} if "dry_run" in request else CHECK
-        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(body).encode())}
-
-
 @pytest.mark.parametrize("command", [c for c in _of("severa-netvisor ") if "--sandbox" not in c])
 def test_stack_commands_run(command: str, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from severa_netvisor.cli.app import cli
     from severa_netvisor.cli.targets import DeployedStack
 
-    args = [arg.replace("<transfer>", "invoices") for arg in shlex.split(command)[1:]]
-    stack = args[args.index("--stack") + 1] if "--stack" in args else "severa-netvisor"
-    _deploy_stand_in(local_aws, stack)
-    monkeypatch.setattr(DeployedStack, "_lambda", lambda self: _AnsweringLambda())
+    words = shlex.split(command)[1:]
+    stack = words[words.index("--stack") + 1] if "--stack" in words else "severa-netvisor"
+    stand_in = stack_stand_in.deploy(local_aws, stack)
+    # A failure a run left, for the commands that name one (`failures show <id>`).
+    planted = stand_in.register().failures("invoices") or [stack_stand_in.plant(stand_in, stack_stand_in.failure(
+        "invoices", 10062))]  # fmt: skip
+    args = [arg.replace("<transfer>", "invoices").replace("<id>", planted[0].id) for arg in words]
+    monkeypatch.setattr(DeployedStack, "_lambda", lambda self: stack_stand_in.AnsweringLambda())
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.chdir(tmp_path)  # "Copy config/mapping.example.yaml to mapping.yaml"
     shutil.copyfile(REPO_ROOT / "config" / "mapping.example.yaml", tmp_path / "mapping.yaml")
-    monkeypatch.setattr(sys, "argv", ["severa-netvisor", *args])
-    with pytest.raises(SystemExit) as stopped:
-        cli()
-    captured = capsys.readouterr()
-    assert stopped.value.code in (0, None), captured.out + captured.err
+    code, out, err = stack_stand_in.run_cli(capsys, monkeypatch, *args)
+    assert code == 0, out + err
 
 
 # -- aws: replayed through boto3 against moto ---------------------------------------------------------
@@ -225,7 +206,7 @@ def test_aws_commands_do_what_the_readme_says(local_aws: LocalAws, tmp_path: Pat
     _secret_files(tmp_path)
     commands = _of("aws ")
     assert commands
-    _deploy_stand_in(local_aws, "severa-netvisor")
+    stack_stand_in.deploy(local_aws, "severa-netvisor")
     secrets = local_aws.client("secretsmanager")
     for name in ("severa-netvisor/severa", "severa-netvisor/netvisor"):  # the sandbox's own copies
         secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
@@ -273,3 +254,46 @@ def test_docker_commands_name_real_files_options_and_functions(command: str) -> 
     assert words[words.index("-t") + 1] == ".aws-sam/build-x86_64/template.yaml"  # what `make build ARCH=x86_64` makes
     assert words[words.index("--env-vars") + 1] == ".sandbox/sam-env.json"  # what `make sandbox` writes
     assert words[-1] in load_template()["Resources"]
+
+
+# -- the example digest: composed by the functions' own code, so the README cannot drift -----------------
+
+
+def example_digest() -> Digest:
+    """The e-mail a run of invoices with three new failures sends (the README shows it verbatim)."""
+    with pytest.raises(FinnishValidationError) as refused:  # the product's own words for a mistyped reference
+        validate_finnish_reference("100624")
+    refused_reference = f"Invoice 10062: {refused.value.message}"
+    base: dict[str, Any] = {"transfer": "invoices", "retryable": False, "fingerprint": "-", "run_id": "run-1"}
+    failures = [
+        Failure(ref=SourceRef("severa", "invoice", "0d5f2c1e-6a0b-4c8e-9f5e-1b2a3c4d5e01"), step="prepare",
+                label="invoice 10062 to Länsirannikon Konsultointi Oy", reason=refused_reference, for_author=True,
+                action="Correct the reference number of invoice 10062 in Severa; the next run sends it.", **base),
+        Failure(ref=SourceRef("severa", "invoice", "0d5f2c1e-6a0b-4c8e-9f5e-1b2a3c4d5e02"), step="write",
+                label="invoice 10063 to Mäkelän Sähkö Tmi", for_author=True,
+                reason="Netvisor salesinvoice.nv failed: INVALID_DATA :: Data form incorrect:. Product not found "
+                       "with identifier (customer): MATKA-01",
+                remote_text="INVALID_DATA :: Data form incorrect:. Product not found with identifier (customer): "
+                            "MATKA-01", error_class="NetvisorInvalidDataError",
+                action="Correct the record named in Netvisor's message (or the mapping that produced it), then "
+                       "replay it.", **base),
+        Failure(ref=SourceRef("severa", "invoice", "0d5f2c1e-6a0b-4c8e-9f5e-1b2a3c4d5e03"), step="dependency",
+                label="invoice 10064 to Pohjolan Putkityö Ab", for_author=False,
+                reason="Invoice 10064 needs customer Pohjolan Putkityö Ab first, which could not be transferred: "
+                       "business ID: '1234567-8' has a wrong check digit",
+                blocked_by="customers/severa/account/5e6279db-e09e-4d5a-a531-9f4782fe3a4a",
+                action="Fix the customer in Severa; the invoice follows on the next run.", **base),
+    ]  # fmt: skip
+    summary = RunSummary(transfer="invoices", run_id="run-1", dry_run=False, open_failures=3,
+                         started_at=datetime(2026, 3, 12, 7, 25, tzinfo=UTC))  # fmt: skip
+    digest = compose(summary, failures, stack="severa-netvisor")
+    assert digest is not None
+    return digest
+
+
+def test_the_readme_shows_the_digest_the_functions_send() -> None:
+    digest = example_digest()
+    shown = [block for block in re.findall(r"```text\n(.*?)```", README, flags=re.S) if block.startswith("Subject:")]
+    assert shown == [f"Subject: {digest.subject}\n\n{digest.message}\n"], (
+        "The README's example digest differs from what digest.compose writes; paste this in its place:\n"
+        f"Subject: {digest.subject}\n\n{digest.message}")
