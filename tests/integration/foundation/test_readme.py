@@ -297,3 +297,32 @@ def test_the_readme_shows_the_digest_the_functions_send() -> None:
     assert shown == [f"Subject: {digest.subject}\n\n{digest.message}\n"], (
         "The README's example digest differs from what digest.compose writes; paste this in its place:\n"
         f"Subject: {digest.subject}\n\n{digest.message}")
+
+
+# -- the alarms table and the links ---------------------------------------------------------------------
+
+
+def _alarm_rows() -> list[str]:
+    """The alarm names of the README's alarms table, as shown (`...<Transfer>HeartbeatAlarm`)."""
+    table = README.split("### Alarms", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `\.\.\.([^`]+)` \|", table, flags=re.M)
+
+
+def test_the_alarms_table_explains_every_alarm_of_the_template() -> None:
+    alarms = [logical for logical, spec in load_template(REPO_ROOT / "template.yaml")["Resources"].items()
+              if spec["Type"] in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")]  # fmt: skip
+    rows = _alarm_rows()
+    assert rows, "the README has an alarms table"
+    # `<Transfer>` and `<Function>` stand for a name of the template's own ("Invoices", "CheckConnections").
+    patterns = {row: re.compile(re.sub(r"<[A-Za-z]+>", "[A-Z][A-Za-z]+", row) + "$") for row in rows}
+    unexplained = [alarm for alarm in alarms if not any(p.match(alarm) for p in patterns.values())]
+    assert unexplained == [], "add a row to the README's alarms table for each of these"
+    stale = [row for row, pattern in patterns.items() if not any(pattern.match(alarm) for alarm in alarms)]
+    assert stale == [], "the README explains alarms the template does not have"
+
+
+def test_every_file_the_readme_links_to_is_there() -> None:
+    links = [target.split("#", 1)[0] for target in re.findall(r"\]\(([^)\s]+)\)", README)
+             if not re.match(r"[a-z]+:", target)]  # fmt: skip
+    assert "docs/architecture.md" in links
+    assert [link for link in links if link and not (REPO_ROOT / link).exists()] == []
