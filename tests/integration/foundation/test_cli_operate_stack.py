@@ -20,6 +20,7 @@ from severa_netvisor.engine.summary import RunSummary
 from severa_netvisor.register import Failure
 from severa_netvisor.runs import RunLog
 from severa_netvisor.state import Cursor, SourceRef
+from severa_netvisor.transfers.credit_notes import match_ref
 
 from sandbox.aws import LocalAws
 from tests.integration.foundation.stack_stand_in import (
@@ -90,6 +91,14 @@ def _alarm(stack: StandIn, logical: str, state: str, description: str) -> str:
     return name
 
 
+def _credit_note_waiting(stack: StandIn, credit_note: str, invoice: str, *, open_: bool) -> None:
+    """A waiting match as the invoices transfer keeps it (transfers/credit_notes.py, note_waiting)."""
+    summary = {"credit_note": credit_note, "credit_note_key": f"nv-{credit_note}", "original_guid": f"g-{invoice}",
+               "original_number": invoice}  # fmt: skip
+    stack.store().put_side(match_ref(f"g-{credit_note}"), target_key=f"nv-{credit_note}", summary=summary,
+                           open_=open_, run_id="run-invoices")  # fmt: skip
+
+
 # -- status -----------------------------------------------------------------------------------------
 
 
@@ -103,6 +112,8 @@ def test_status_shows_each_transfer_the_queues_and_the_alarms(stack: StandIn, mo
     store.write_cursor("invoices", Cursor(datetime(2026, 11, 2, 10, 0, tzinfo=UTC), "x"), expected_version=0,
                        run_id="run-invoices")  # fmt: skip
     assert store.acquire_lease("customers", "run-now", 600) is not None
+    _credit_note_waiting(stack, "10070", "10062", open_=True)
+    _credit_note_waiting(stack, "10071", "10063", open_=False)  # matched already
     plant(stack, failure("invoices", 10062))
     stack.aws.client("sqs").send_message(QueueUrl=stack.queue_url("FailedInvocationsQueue"), MessageBody="{}")
     errors = _alarm(stack, "InvoicesErrorsAlarm", "ALARM", "A function failed as a whole: run the check.")
@@ -135,12 +146,17 @@ def test_status_shows_each_transfer_the_queues_and_the_alarms(stack: StandIn, mo
     assert "hours: the last run stopped by an error" in needs
     assert f"1 open failure (invoices 1): {COMMAND} failures list" in needs
     assert "the invoices errors alarm" in needs
+    assert ("invoices: 1 credit note to match to the invoices they credit, once both are sent in Netvisor: credit "
+            "note 10070 against invoice 10062.") in out
+    assert "1 credit note and the invoices they credit, to be sent in Netvisor" in needs
+    assert "10071" not in out
     assert "SeveraAuthError" not in out
 
 
 def test_status_json(stack: StandIn, monkeypatch, capsys) -> None:
     _last_run(stack, "products", datetime.now(UTC) - timedelta(hours=1), created=3)
     plant(stack, failure("invoices", 10070))
+    _credit_note_waiting(stack, "10072", "10064", open_=True)
     stack.aws.client("sqs").send_message(QueueUrl=stack.queue_url("FailedRecordsQueue"), MessageBody="{}")
     with_alarms(monkeypatch, {})
 
@@ -155,6 +171,8 @@ def test_status_json(stack: StandIn, monkeypatch, capsys) -> None:
     assert by_name["invoices"]["open_failures"] == 1
     assert {q["queue"]: q["visible"] for q in status["queues"]} == {
         "failed_records": 1, "failed_records_dead_letter": 0, "failed_invocations": 0}
+    assert status["credit_notes_waiting"] == [
+        {"credit_note": "10072", "invoice": "10064", "label": "credit note 10072 against invoice 10064"}]
     assert status["alarms"] == []
     assert status["alarms_note"] is None
 

@@ -206,6 +206,13 @@ def test_status_and_the_failure_lifecycle_on_the_sandbox(sandbox: Running) -> No
     assert f"{label}: went through; its failure is closed" in replayed.stdout
     after = _cli(sandbox, "failures", "list").stdout.strip()
     assert after == "No open failures on the sandbox: every record went through."
+    # The seeded credit notes went over with their invoices, unsent: their matches wait for an accountant.
+    waiting = json.loads(_cli(sandbox, "status", "--json").stdout)["credit_notes_waiting"]
+    assert waiting
+    assert all(entry["label"].startswith(f"credit note {entry['credit_note']} against ") for entry in waiting)
+    needs = _cli(sandbox, "status").stdout.split("What needs you:")[1]
+    assert f"{len(waiting)} credit note" in needs
+    assert "to be sent in Netvisor" in needs
     closed = _cli(sandbox, "failures", "show", failure_id)
     assert closed.stdout.splitlines()[0].endswith(", the record went through")
     done = _cli(sandbox, "failures", "replay", failure_id)

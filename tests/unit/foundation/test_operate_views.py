@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from severa_netvisor.cli.credit_waiting import CreditNoteWaiting
 from severa_netvisor.cli.failure_view import list_text, replays, show_text, step_words
 from severa_netvisor.cli.health import AlarmState, QueueDepth
 from severa_netvisor.cli.present import replay_report
@@ -90,6 +91,23 @@ def test_status_alarms_in_words() -> None:
     assert "The other 2 alarms: 1 OK, 1 no data yet (normal until the metrics have data)." in text
     assert "the open failure age alarm" in text.split("What needs you:")[1]
     assert SANDBOX_QUEUE not in text
+
+
+def test_status_names_the_credit_notes_waiting_to_be_matched() -> None:
+    against = ["the invoice it credits", *["invoice 90005"] * 6]
+    waiting = [CreditNoteWaiting(str(90100 + n), "90005" if n else None, f"credit note {90100 + n} against {what}")
+               for n, what in enumerate(against)]  # fmt: skip
+    view = status_view("the sandbox", [], [], None, command="severa-netvisor --sandbox", now=NOW, deployed=False,
+                       credit_notes=waiting)  # fmt: skip
+    text = view.text()
+    assert ("invoices: 7 credit notes to match to the invoices they credit, once both are sent in Netvisor: credit "
+            "note 90100 against the invoice it credits, credit note 90101 against invoice 90005, ") in text
+    assert "credit note 90104 against invoice 90005 and 2 more." in text
+    assert "90105" not in text
+    needs = text.split("What needs you:")[1]
+    assert "7 credit notes and the invoices they credit, to be sent in Netvisor (see Details)" in needs
+    assert "Nothing." not in needs
+    assert not INTERNAL.search(text)
 
 
 def _failure(**changes: object) -> Failure:

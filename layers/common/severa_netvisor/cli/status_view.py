@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from severa_netvisor.cli.credit_waiting import CreditNoteWaiting
 from severa_netvisor.cli.health import STATE_WORDS, AlarmState, QueueDepth
 from severa_netvisor.cli.present import plain
 from severa_netvisor.cli.words import age, count_of, finnish_time, span
@@ -45,6 +46,8 @@ _COUNT_WORDS = (
 )
 
 NO_ALARMS_ON_SANDBOX = "Alarms exist only in a deployed stack (CloudWatch alarms on its metrics); the sandbox has none."
+#: How many waiting credit notes status names one by one.
+NAMED_CREDIT_NOTES = 5
 #: On the sandbox no replay function reads the failed-records queue: every announcement stays there.
 SANDBOX_QUEUE = ("(On the sandbox nothing reads the failed-records queue, so every failure announced stays in it; "
                  "the open failures above are what still needs a fix.)")
@@ -76,17 +79,20 @@ def status_view(
     command: str,
     now: datetime,
     deployed: bool = True,
+    credit_notes: Sequence[CreditNoteWaiting] = (),
 ) -> StatusView:
     """The whole status of one stack (or the sandbox) at ``now``; ``command`` acts on it again."""
     rows = [_row(status, now) for status in statuses]
     details = [line for status in statuses for line in _details(status, now)]
+    if credit_notes:
+        details.append(_credit_notes_line(credit_notes))
     sections: list[tuple[str, list[str]]] = []
     if details:
         sections.append(("Details:", details))
     queue_lines = [_queue_line(queue) for queue in queues] or ["(none found)"]
     sections.append(("Queues:", queue_lines if deployed else [*queue_lines, SANDBOX_QUEUE]))
     sections.append(("Alarms:", _alarm_lines(alarms)))
-    sections.append(("What needs you:", _needs(statuses, queues, alarms, command)))
+    sections.append(("What needs you:", _needs(statuses, queues, alarms, command, credit_notes)))
     return StatusView(f"Status of {label} at {finnish_time(now)} (Finnish time)", rows, sections)
 
 
@@ -142,6 +148,13 @@ def _details(status: TransferStatus, now: datetime) -> list[str]:
     return lines
 
 
+def _credit_notes_line(credit_notes: Sequence[CreditNoteWaiting]) -> str:
+    named = ", ".join(waiting.label for waiting in credit_notes[:NAMED_CREDIT_NOTES])
+    more = len(credit_notes) - NAMED_CREDIT_NOTES
+    return (f"invoices: {count_of(len(credit_notes), 'credit note')} to match to the invoices they credit, once "
+            f"both are sent in Netvisor: {named}" + (f" and {more} more" if more > 0 else "") + ".")
+
+
 def _queue_line(queue: QueueDepth) -> str:
     if queue.key == "failed_records" and queue.in_flight:
         return (f"{queue.words}: {queue.visible} waiting to be handled, {queue.in_flight} set aside until "
@@ -173,6 +186,7 @@ def _needs(
     queues: Sequence[QueueDepth],
     alarms: Sequence[AlarmState] | None,
     command: str,
+    credit_notes: Sequence[CreditNoteWaiting],
 ) -> list[str]:
     needs = [f"{status.transfer}: the last run stopped by an error (see Details)" for status in statuses
              if status.last_run is not None and status.last_run.outcome == "error"]  # fmt: skip
@@ -184,5 +198,8 @@ def _needs(
     for queue in queues:
         if queue.key != "failed_records" and queue.visible + queue.in_flight:
             needs.append(f"{queue.words}: {queue.visible + queue.in_flight} (README, Operating it)")
+    if credit_notes:
+        needs.append(f"{count_of(len(credit_notes), 'credit note')} and the invoices they credit, to be sent in "
+                     "Netvisor (see Details); the next invoices run then matches them")
     needs += [f"the {alarm.words} alarm" for alarm in alarms or [] if alarm.state == "ALARM"]
     return needs or ["Nothing."]
