@@ -370,6 +370,9 @@ def test_a_replay_that_still_fails_says_why(stack: StandIn, monkeypatch, capsys)
     assert f"  - {planted.label}: still fails: Viitenumero on virheellinen" in out
     assert f"More: {COMMAND} failures list" in out
     assert "NetvisorInvalidDataError" not in out
+    code, out, _ = _cli(capsys, monkeypatch, "failures", "replay", planted.id, "--json")
+    assert code == 1
+    assert json.loads(out)["replayed"] == answer["replayed"]
 
 
 def test_a_replay_function_error_is_reported_in_words(stack: StandIn, monkeypatch, capsys) -> None:
@@ -409,6 +412,9 @@ def test_nothing_to_replay_invokes_nothing(stack: StandIn, lambdas, monkeypatch,
     code, out, _ = _cli(capsys, monkeypatch, "failures", "replay", "--all", "customers")
     assert code == 0
     assert out.strip() == "No open failures of customers: nothing to replay."
+    code, out, _ = _cli(capsys, monkeypatch, "failures", "replay", "--all", "customers", "--json")
+    assert code == 0
+    assert json.loads(out) == {"replayed": [], "nothing_to_replay": "No open failures of customers: nothing to replay."}
     assert lambdas.calls == []
 
 

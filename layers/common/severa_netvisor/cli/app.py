@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from severa_netvisor.cli import render
 from severa_netvisor.cli.errors import CliError
@@ -217,6 +218,19 @@ def integration_line(error: IntegrationError) -> str:
             "the stack's state table (for the sandbox: that it still runs).")
 
 
+def usage_line(error: typer.exceptions.TyperException) -> str:
+    """A usage mistake (click's: an unknown command or option, a missing argument) in one line, with
+    where the usage is shown ("" when there is nothing to say)."""
+    format_message = getattr(error, "format_message", None)
+    message = " ".join(str(format_message() if callable(format_message) else error).split())
+    if not message:
+        return ""
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", "") or "severa-netvisor"
+    end = "" if message.endswith((".", "?", "!")) else "."
+    return f"{escape(message)}{end} The usage: {path} --help"
+
+
 def cli() -> None:
     """The console script's entry point."""
     debug = "--debug" in sys.argv
@@ -238,8 +252,10 @@ def cli() -> None:
         console.print(f"[bold red]Error:[/] {integration_line(error)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except Exception as error:  # the last line of defence: one line, the traceback only on request
-        if isinstance(error, typer.exceptions.TyperException) and hasattr(error, "show"):
-            error.show()  # a usage mistake: click's own usage line and message
+        if isinstance(error, typer.exceptions.TyperException) and hasattr(error, "format_message"):
+            line = usage_line(error)
+            if line:  # none when the command was given bare: its help is shown already
+                console.print(f"[bold red]Error:[/] {line}", highlight=False, soft_wrap=True)
             sys.exit(int(getattr(error, "exit_code", 2)))
         if debug:
             traceback.print_exc()

@@ -125,7 +125,11 @@ def replay_failures(
     target = options(ctx).target()
     register = register_of(target)
     chosen = _replay_payload(register, target, failure_id, transfer, dry_run=dry_run)
-    if chosen is None:
+    if isinstance(chosen, str):  # nothing to replay, and why
+        if as_json:
+            render.print_json({"replayed": [], "nothing_to_replay": chosen})
+        else:
+            render.say(chosen)
         raise typer.Exit(0)
     payload, what = chosen
     with render.run_progress(f"Replaying {what} on {target.label}", enabled=not as_json) as on_line:
@@ -141,20 +145,16 @@ def replay_failures(
 
 def _replay_payload(
     register: FailureRegister, target: Target, failure_id: str | None, transfer: str | None, *, dry_run: bool
-) -> tuple[dict[str, Any], str] | None:
-    """The replay function's event and what it replays in words, or None (said why) when there is
-    nothing to replay."""
+) -> tuple[dict[str, Any], str] | str:
+    """The replay function's event and what it replays in words, or why there is nothing to replay."""
     if transfer is not None:
         open_now = register.failures(transfer)
         if not open_now:
-            render.say(f"No open failures of {transfer}: nothing to replay.")
-            return None
+            return f"No open failures of {transfer}: nothing to replay."
         what = f"{count_of(len(open_now), 'open failure')} of {transfer}"
         return {"transfer": transfer, "all": True, "dry_run": dry_run}, what
     failure = find_failure(register, failure_id or "", target.command())
     if not failure.is_open:
         when = finnish_time(datetime.fromisoformat(failure.closed_at)) if failure.closed_at else "earlier"
-        render.say(f"{failure.label} went through already: its failure {failure.id} was closed {when}. "
-                   "Nothing to replay.")  # fmt: skip
-        return None
+        return f"{failure.label} went through already: its failure {failure.id} was closed {when}. Nothing to replay."
     return {"transfer": failure.transfer, "ids": [failure.id], "dry_run": dry_run}, failure.label

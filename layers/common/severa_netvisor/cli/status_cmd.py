@@ -14,8 +14,7 @@ from severa_netvisor.transfers.registry import TRANSFERS
 
 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Where each transfer stands (last run, lag, open failures, what waits), the credit notes waiting to be
-    matched in Netvisor, the queues and the alarms."""
+    """Where each transfer stands (last run, lag, open failures, what waits), the queues and the alarms."""
     from severa_netvisor.status import read_status  # noqa: PLC0415 - brings boto3
 
     target = options(ctx).target()
