@@ -54,8 +54,10 @@ def test_the_demo_runs_every_transfer_and_shows_the_outcome(demo_output: str) ->
 def test_the_demo_speaks_plainly(demo_output: str) -> None:
     # No internal states, class names or date-times where a person reads.
     for word in ("skipped", "adopted", "written_back", "fetched", "InvoiceValidationError", " x ",
-                 "00:00:00", "+00:00", "Traceback"):
+                 "00:00:00", "+00:00", "Traceback", "succeeded"):
         assert word not in demo_output, word
+    assert re.findall(r"\b[A-Z][a-z]+[A-Z]\w*(?:Error|Exception)\b", demo_output) == []  # class names
+    assert re.findall(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d", demo_output) == []  # date-times as code writes them
     # Only real records are counted: the second invoices run sends nothing again; it matches the
     # credit note and says the refused invoice still waits for its fix.
     second = demo_output.split("== invoices: Second run")[1].split("==", maxsplit=1)[0]
