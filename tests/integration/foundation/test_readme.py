@@ -321,6 +321,17 @@ def test_the_alarms_table_explains_every_alarm_of_the_template() -> None:
     assert stale == [], "the README explains alarms the template does not have"
 
 
+def test_the_alarms_table_names_real_parameters_and_the_real_receive_count() -> None:
+    template = load_template(REPO_ROOT / "template.yaml")
+    table = README.split("### Alarms", 1)[1].split("\n#", 1)[0]
+    named = set(re.findall(r"`([A-Z][a-z]+(?:[A-Z][a-z]*)+)`", table))
+    assert named, "the table names the parameters that tune the alarms"
+    assert sorted(named - set(template["Parameters"])) == []
+    receives = template["Resources"]["FailedRecordsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    words = {12: "twelve"}.get(int(receives), str(receives))
+    assert f"could not be handled {words} times" in table
+
+
 def test_every_file_the_readme_links_to_is_there() -> None:
     links = [target.split("#", 1)[0] for target in re.findall(r"\]\(([^)\s]+)\)", README)
              if not re.match(r"[a-z]+:", target)]  # fmt: skip
