@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from severa_netvisor.errors import ConfigurationError
+from severa_netvisor.observability import metrics
 from severa_netvisor.settings import Settings
-from severa_netvisor.transfers import context as context_module
 from severa_netvisor.transfers.context import MappingSource
 
 from sandbox.template import REPO_ROOT, TEMPLATE_PATH, load_template
@@ -34,7 +34,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
     def add_metric(*, name: str, unit: Any, value: float) -> None:
         found.append((name, value))
 
-    monkeypatch.setattr(context_module.metrics, "add_metric", add_metric)
+    monkeypatch.setattr(metrics, "add_metric", add_metric)  # the object transfers.context counts on
     return found
 
 
