@@ -55,8 +55,10 @@ class UserInfo:
     name: str = ""
 
     def describe(self) -> str:
-        parts = [p for p in (self.code, self.name, self.email) if p]
-        return f"Severa user {' / '.join(parts) or '(unknown)'} ({self.guid})"
+        """The user as people know them: "Väinö Hämäläinen (Severa user U006)"; the GUID only when
+        Severa gives nothing else."""
+        handle = self.code or self.email or self.guid or "(unknown)"
+        return f"{self.name} (Severa user {handle})" if self.name else f"Severa user {handle}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class EmployeeDay:
         return f"{self.user.guid}/{self.day.isoformat()}"
 
     def describe(self) -> str:
-        return f"hours of {self.user.describe()} on {self.day.isoformat()}"
+        return f"hours of {self.user.describe()} on {self.day:%d.%m.%Y}"
 
 
 def _hours(value: Decimal) -> Decimal:
@@ -108,8 +110,8 @@ def employee_number(user: UserInfo, hours: HoursMapping) -> str:
                 return number
     keys = ", ".join(k for k in (user.code, user.email, user.guid) if k)
     raise HoursMappingError(
-        f"{user.describe()} has no Netvisor employee number: add the user (by {keys}) under hours.employees "
-        "in the mapping, then replay the day."
+        f"{user.describe()}: no Netvisor employee number. Add the user under hours.employees in the mapping "
+        f"(by any of {keys}), then replay the day."
     )
 
 

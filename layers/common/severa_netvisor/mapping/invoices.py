@@ -130,8 +130,12 @@ class MappedInvoice:
 
 
 def invoice_label(invoice: Invoice) -> str:
+    """The invoice as people know it: "credit note 6 to Kärkkäisen Arkkitehdit Oy" (no GUIDs: the
+    label reaches Severa's invoice log, the digest and the failures list)."""
+    kind = "credit note" if invoice.is_credit_note else "invoice"
     number = invoice.number if invoice.number is not None else "(no number)"
-    return f"Severa invoice {number} ({invoice.guid})"
+    customer = (invoice.account_name or "").strip()
+    return f"{kind} {number}" + (f" to {customer}" if customer else "")
 
 
 def customer_placeholder(account_guid: str) -> str:

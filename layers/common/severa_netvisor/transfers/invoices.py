@@ -45,6 +45,7 @@ from severa_netvisor.mapping.invoices import (
     InvoiceValidationError,
     MappedInvoice,
     customer_placeholder,
+    invoice_label,
     map_invoice,
     pdf_attachment,
 )
@@ -86,13 +87,6 @@ LOG_CONTEXT = "Netvisor"
 
 def invoice_ref(guid: str) -> SourceRef:
     return SourceRef("severa", "invoice", guid)
-
-
-def invoice_label(invoice: Invoice) -> str:
-    kind = "credit note" if invoice.is_credit_note else "invoice"
-    number = invoice.number if invoice.number is not None else "(no number)"
-    customer = (invoice.account_name or "").strip()
-    return f"{kind} {number}" + (f" to {customer}" if customer else "")
 
 
 class AmbiguousInvoiceError(RecordError):

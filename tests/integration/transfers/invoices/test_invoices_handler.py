@@ -230,7 +230,9 @@ def test_each_validation_failure_is_queued_with_its_reason_and_the_rest_go_throu
         message = messages[guid]
         assert message["step"] == "prepare"
         assert message["error_class"] == "InvoiceValidationError"
-        assert f"Severa invoice {numbers[guid]} ({guid})" in message["message"], how
+        assert str(numbers[guid]) in message["label"]
+        assert message["message"].startswith(f"{message['label']} cannot be transferred: "), how
+        assert guid not in message["message"]  # named as people know it
         assert EXPECTED[how] in message["message"], (how, message["message"])
         assert message["record"]["guid"] == guid  # enough to replay
         # The person who made the invoice sees why in Severa; it stays ready for a fix.

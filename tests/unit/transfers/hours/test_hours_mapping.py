@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from severa_netvisor.cli.present import failed_record_line
 from severa_netvisor.mapping.config import DimensionMapping, HoursMapping, RecordTypeMapping
 from severa_netvisor.mapping.hours import (
     EmployeeDay,
@@ -63,6 +64,18 @@ def test_unmapped_user_is_named_with_the_fix() -> None:
     assert "liisa@example.fi" in message
     assert "guid-9" in message
     assert "hours.employees" in message
+
+
+def test_a_day_is_named_by_the_users_name_and_code_and_a_finnish_date_and_said_once() -> None:
+    liisa = UserInfo("guid-9", "U009", "liisa@example.fi", "Liisa Laine")
+    day = EmployeeDay(liisa, date(2026, 10, 20), ())
+    assert day.describe() == "hours of Liisa Laine (Severa user U009) on 20.10.2026"
+    assert UserInfo("guid-3").describe() == "Severa user guid-3"  # the GUID only when nothing else is known
+    with pytest.raises(HoursMappingError) as raised:
+        employee_number(liisa, HOURS)
+    line = failed_record_line({"label": day.describe(), "message": raised.value.message})
+    assert line.startswith("hours of Liisa Laine (Severa user U009) on 20.10.2026: no Netvisor employee number. ")
+    assert line.count("Liisa Laine") == 1
 
 
 def test_record_type_overtime_first_then_work_type_then_default() -> None:
