@@ -22,6 +22,11 @@ def _office_zone() -> tzinfo:
 OFFICE_ZONE: tzinfo = _office_zone()
 
 
+def finnish_date(day: date) -> str:
+    """A date as a Finnish accountant writes it: 5.11.2026."""
+    return f"{day.day}.{day.month}.{day.year}"
+
+
 def office_date(moment: datetime) -> date:
     """The calendar day of ``moment`` in Finnish office time."""
     return moment.astimezone(OFFICE_ZONE).date()

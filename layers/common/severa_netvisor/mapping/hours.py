@@ -18,6 +18,7 @@ from severa_netvisor.errors import IntegrationError
 from severa_netvisor.mapping.config import DimensionMapping, HoursMapping
 from severa_netvisor.mapping.dimensions import project_item_text
 from severa_netvisor.netvisor.models import DimensionRef, WorkdayHour, WorkdayInput
+from severa_netvisor.timezone import finnish_date
 
 CENT = Decimal("0.01")
 #: No employee works more than a day's hours in a day; more means doubled or misdated entries.
@@ -91,7 +92,7 @@ class EmployeeDay:
         return f"{self.user.guid}/{self.day.isoformat()}"
 
     def describe(self) -> str:
-        return f"hours of {self.user.describe()} on {self.day:%d.%m.%Y}"
+        return f"hours of {self.user.describe()} on {finnish_date(self.day)}"
 
 
 def _hours(value: Decimal) -> Decimal:

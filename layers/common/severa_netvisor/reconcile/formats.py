@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from severa_netvisor.reconcile.period import finnish_date
+from severa_netvisor.timezone import finnish_date
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)

@@ -14,11 +14,11 @@ from severa_netvisor.reconcile.facts import LedgerFacts, Stage, VatLine
 from severa_netvisor.reconcile.formats import ZERO, amount, cents, percent
 from severa_netvisor.reconcile.outcome import Outcome
 from severa_netvisor.reconcile.pairing import Pair, Pairing
-from severa_netvisor.reconcile.period import finnish_date
 from severa_netvisor.reconcile.registers import readable_reason
 from severa_netvisor.reconcile.sections import CHANGED, MISSING, NETVISOR_ONLY, WAITING
 from severa_netvisor.reconcile.severa_side import StatusBook
 from severa_netvisor.state import LedgerStatus
+from severa_netvisor.timezone import finnish_date
 
 Value = str | Decimal | date
 

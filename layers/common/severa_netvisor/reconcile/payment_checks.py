@@ -18,9 +18,9 @@ from decimal import Decimal
 from severa_netvisor.reconcile.formats import ZERO, amount, cents
 from severa_netvisor.reconcile.outcome import Outcome
 from severa_netvisor.reconcile.pairing import Pair
-from severa_netvisor.reconcile.period import finnish_date
 from severa_netvisor.reconcile.sections import PAYMENTS
 from severa_netvisor.reconcile.severa_side import StatusBook
+from severa_netvisor.timezone import finnish_date
 
 
 @dataclass(frozen=True, slots=True)

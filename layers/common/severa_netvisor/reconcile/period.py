@@ -10,10 +10,10 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
 from severa_netvisor.errors import IntegrationError
+from severa_netvisor.timezone import OFFICE_ZONE, finnish_date
 
 #: A longer range is refused: split it (a run must finish within one Lambda invocation).
 MAX_DAYS = 731
@@ -24,18 +24,6 @@ class InvalidPeriod(IntegrationError):
     """The requested period cannot be reconciled as given."""
 
     system = "event"
-
-
-def office_zone() -> tzinfo:
-    try:
-        return ZoneInfo("Europe/Helsinki")
-    except ZoneInfoNotFoundError:  # a runtime without tz data: UTC is the honest fallback
-        return UTC
-
-
-def finnish_date(day: date) -> str:
-    """A date as a Finnish accountant writes it: 5.11.2026."""
-    return f"{day.day}.{day.month}.{day.year}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +63,7 @@ class Period:
     @classmethod
     def previous_month(cls, moment: datetime) -> Period:
         """The month before ``moment``'s month in office time (what a schedule early in a month means)."""
-        local = moment.astimezone(office_zone()) if moment.tzinfo else moment
+        local = moment.astimezone(OFFICE_ZONE) if moment.tzinfo else moment
         first = local.date().replace(day=1)
         before = first - timedelta(days=1)
         return cls.month(before.year, before.month)
