@@ -202,28 +202,56 @@ def build_workday(
         return None
     employee = employee_number(day.user, hours)
     if not lines:
-        zeros = tuple(
-            WorkdayHour(
-                hours=Decimal("0.00"),
-                collector_ratio=ratio,
-                acceptance_status=hours.acceptance_status,
-                description=REMOVED,
-            )
-            for ratio in sorted(set(day.sent_ratios), key=_ratio_order)
+        return _plan(day, employee, hours, _zero_rows(day.sent_ratios, hours))
+    rows = _rows_by_record_type(lines, hours=hours, dimensions=dimensions, work_types=work_types, projects=projects)
+    workday_hours = tuple(
+        _workday_hour(day, ratio, members, hours=hours, dimensions=dimensions, work_types=work_types)
+        for ratio, members in sorted(rows.items())
+    )
+    plan = _plan(day, employee, hours, workday_hours)
+    if plan.total > MAX_HOURS_PER_DAY:
+        raise HoursMappingError(
+            f"{day.describe()}: {plan.total:f} h in one day ({plan.figures()}) is more than {MAX_HOURS_PER_DAY} h; "
+            "entries are doubled or on the wrong date. Correct them in Severa."
         )
-        return WorkdayPlan(
-            WorkdayInput(
-                date=day.day,
-                employee_identifier=employee,
-                employee_identifier_type=hours.employee_identifier_type,
-                method="replace",
-                hours=zeros,
-            ),
-            employee,
+    return plan
+
+
+def _plan(day: EmployeeDay, employee: str, hours: HoursMapping, rows: tuple[WorkdayHour, ...]) -> WorkdayPlan:
+    workday = WorkdayInput(
+        date=day.day,
+        employee_identifier=employee,
+        employee_identifier_type=hours.employee_identifier_type,
+        method="replace",
+        hours=rows,
+    )
+    return WorkdayPlan(workday, employee)
+
+
+def _zero_rows(sent_ratios: Sequence[str], hours: HoursMapping) -> tuple[WorkdayHour, ...]:
+    """Zero rows that take back every record type sent before."""
+    return tuple(
+        WorkdayHour(
+            hours=Decimal("0.00"), collector_ratio=ratio, acceptance_status=hours.acceptance_status, description=REMOVED
         )
-    # One row per record type: ``replace`` works per employee, day and record type, so two rows of one
-    # record type in one import could replace each other. Hours must never be lost; the project split
-    # of a row with several projects goes into its description instead of a dimension.
+        for ratio in sorted(set(sent_ratios), key=_ratio_order)
+    )
+
+
+def _rows_by_record_type(
+    lines: Sequence[HourLine],
+    *,
+    hours: HoursMapping,
+    dimensions: DimensionMapping,
+    work_types: Mapping[str, WorkTypeInfo],
+    projects: Mapping[str, ProjectInfo],
+) -> dict[int, list[tuple[HourLine, str]]]:
+    """The entries per record type, each with its project's dimension item text.
+
+    One row per record type: ``replace`` works per employee, day and record type, so two rows of one
+    record type in one import could replace each other. Hours must never be lost; the project split of
+    a row with several projects goes into its description instead of a dimension.
+    """
     rows: dict[int, list[tuple[HourLine, str]]] = defaultdict(list)
     for line in lines:
         ratio = record_type(line, work_types.get(line.work_type_guid), hours)
@@ -236,52 +264,44 @@ def build_workday(
             else ""
         )
         rows[ratio].append((line, item))
-    workday_hours = []
-    for ratio, members in sorted(rows.items()):
-        total = _hours(sum((m.quantity for m, _ in members), Decimal(0)))
-        if total < 0:
-            raise HoursMappingError(
-                f"{day.describe()}: record type {ratio} sums to {total:f} h (entries "
-                f"{', '.join(m.guid for m, _ in members)}); negative hours cannot go to payroll. Correct the "
-                "entries in Severa."
-            )
-        items = list(dict.fromkeys(item for _, item in members))
-        texts = list(dict.fromkeys(m.description.strip() for m, _ in members if m.description.strip()))
-        refs: tuple[DimensionRef, ...] = ()
-        if len(items) == 1 and items[0] and dimensions.project:
-            refs = (DimensionRef(name=dimensions.project, item=items[0]),)
-        elif len(items) > 1:
-            split = [
-                f"{item or '(no project)'} {_hours(sum((m.quantity for m, i in members if i == item), Decimal(0)))} h"
-                for item in items
-            ]
-            texts = ["; ".join(split), *texts]
-        description = _description(texts, [work_types.get(m.work_type_guid) for m, _ in members], hours)
-        workday_hours.append(
-            WorkdayHour(
-                hours=total,
-                collector_ratio=str(ratio),
-                acceptance_status=hours.acceptance_status,
-                description=description,
-                dimensions=refs,
-            )
-        )
-    plan = WorkdayPlan(
-        WorkdayInput(
-            date=day.day,
-            employee_identifier=employee,
-            employee_identifier_type=hours.employee_identifier_type,
-            method="replace",
-            hours=tuple(workday_hours),
-        ),
-        employee,
-    )
-    if plan.total > MAX_HOURS_PER_DAY:
+    return rows
+
+
+def _workday_hour(
+    day: EmployeeDay,
+    ratio: int,
+    members: Sequence[tuple[HourLine, str]],
+    *,
+    hours: HoursMapping,
+    dimensions: DimensionMapping,
+    work_types: Mapping[str, WorkTypeInfo],
+) -> WorkdayHour:
+    """One record type's row: its total, its project (or the split by project in the text), its text."""
+    total = _hours(sum((m.quantity for m, _ in members), Decimal(0)))
+    if total < 0:
         raise HoursMappingError(
-            f"{day.describe()}: {plan.total:f} h in one day ({plan.figures()}) is more than {MAX_HOURS_PER_DAY} h; "
-            "entries are doubled or on the wrong date. Correct them in Severa."
+            f"{day.describe()}: record type {ratio} sums to {total:f} h (entries "
+            f"{', '.join(m.guid for m, _ in members)}); negative hours cannot go to payroll. Correct the "
+            "entries in Severa."
         )
-    return plan
+    items = list(dict.fromkeys(item for _, item in members))
+    texts = list(dict.fromkeys(m.description.strip() for m, _ in members if m.description.strip()))
+    refs: tuple[DimensionRef, ...] = ()
+    if len(items) == 1 and items[0] and dimensions.project:
+        refs = (DimensionRef(name=dimensions.project, item=items[0]),)
+    elif len(items) > 1:
+        split = [
+            f"{item or '(no project)'} {_hours(sum((m.quantity for m, i in members if i == item), Decimal(0)))} h"
+            for item in items
+        ]
+        texts = ["; ".join(split), *texts]
+    return WorkdayHour(
+        hours=total,
+        collector_ratio=str(ratio),
+        acceptance_status=hours.acceptance_status,
+        description=_description(texts, [work_types.get(m.work_type_guid) for m, _ in members], hours),
+        dimensions=refs,
+    )
 
 
 def with_cleared_ratios(plan: WorkdayPlan, previously_sent: Sequence[str]) -> WorkdayInput:
