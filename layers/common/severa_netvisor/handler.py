@@ -225,21 +225,27 @@ def make_handler(
                 "scheduled_time": request.scheduled_time.isoformat() if request.scheduled_time else None,
             },
         )
+        running = engine()
         try:
-            summary = engine().run(request, context)
+            summary = running.run(request, context)
         finally:
-            flush_metrics()
+            flush_metrics(running.transfer.name)
         return result_of(summary, request)
 
     return lambda_handler
 
 
-def flush_metrics() -> None:
+def flush_metrics(transfer: str | None = None) -> None:
+    """Send the run's metrics, always under its transfer: a count made before the run records its
+    figures (a rejected mapping) must reach the alarm that watches that transfer, even when the run
+    then fails."""
     # A dry run (or a failed start) has no metrics; flushing nothing only warns.
-    if metrics.metric_set:
-        metrics.flush_metrics()
-    else:
+    if not metrics.metric_set:
         metrics.clear_metrics()
+        return
+    if transfer and metrics.dimension_set.get("transfer") != transfer:
+        metrics.add_dimension(name="transfer", value=transfer)
+    metrics.flush_metrics()
 
 
 def result_of(summary: RunSummary, request: RunRequest) -> dict[str, Any]:

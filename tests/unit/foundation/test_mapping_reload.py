@@ -4,11 +4,14 @@ MappingRejectedAlarm's metric)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics import MetricUnit
 from severa_netvisor.errors import ConfigurationError
+from severa_netvisor.handler import flush_metrics
 from severa_netvisor.observability import metrics
 from severa_netvisor.settings import Settings
 from severa_netvisor.transfers.context import MappingSource
@@ -97,3 +100,17 @@ def test_the_mapping_rejected_alarm_watches_that_count() -> None:
     alarm = load_template(TEMPLATE_PATH)["Resources"]["MappingRejectedAlarm"]["Properties"]
     watched = {query["MetricStat"]["Metric"]["MetricName"] for query in alarm["Metrics"] if "MetricStat" in query}
     assert watched == {"MappingRejected"}
+
+
+def test_a_count_made_before_the_run_records_its_figures_goes_out_under_its_transfer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The alarm filters on the transfer: a rejected mapping counted at the start of a run that then
+    fails (before its own figures set the dimension) must still carry it."""
+    metrics.clear_metrics()
+    metrics.clear_default_dimensions()
+    metrics.add_metric(name="MappingRejected", unit=MetricUnit.Count, value=1)
+    flush_metrics("customers")
+    [emitted] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert (emitted["transfer"], emitted["MappingRejected"]) == ("customers", [1.0])
+    assert ["transfer", "service"] in emitted["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
