@@ -309,6 +309,9 @@ class InvoiceOptions(_Strict):
     #: then waits to be sent there), "open" when Severa or its e-invoicing operator has sent them already.
     #: Invoices picked up in a Severa *sent* status (``sent_since``) always arrive as "open".
     netvisor_status: Literal["unsent", "open"] = "unsent"
+    #: A credit note waits in Netvisor until it and its invoice are both sent (matchcreditnote.nv); after
+    #: this many days of waiting it is also reported as an open failure, so someone sends them.
+    credit_note_wait_days: int = Field(default=14, ge=1, le=365)
     #: Write "Transferred to Netvisor as invoice N" in the Severa invoice log (the status change says it
     #: too: switch it off to save one Severa call per invoice on large backlogs).
     log_success: bool = True
@@ -354,6 +357,12 @@ class CustomerMatching(_Strict):
     #: wrote the e-invoice address there, which Netvisor's customer.nv page says must not hold it. Off by
     #: default: a unit number someone keyed in Netvisor by hand would be lost too.
     clear_organization_unit_number: bool = False
+    #: The Netvisor customer code of an account that has no Severa customer number. "from_severa_guid": a
+    #: code made from the account's Severa GUID (``SEV-6F1F3A526A3C``), which Netvisor stores and searches
+    #: (customerlist.nv), so a create whose answer was lost is found again instead of made twice. "none":
+    #: no code; such an account without a business ID is then never created again after a lost answer (it
+    #: waits for a person: nothing in Netvisor could tell whether the first create arrived).
+    code_without_number: Literal["from_severa_guid", "none"] = "from_severa_guid"
 
     @field_validator("match_order")
     @classmethod

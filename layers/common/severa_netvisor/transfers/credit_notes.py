@@ -11,14 +11,22 @@ ledger (``invoice-credit-match``, keyed by the credit note, so several credit no
 each get their own). Every run of the invoices transfer takes the waiting matches as records of
 their own, through the engine: a match whose invoice is not in Netvisor yet, or whose invoices are
 not both sent, waits (counted in the summary, tried again next run); once both are sent it is made,
-once, and the waiting entry is closed.
+once, and the waiting entry is closed. A match that has waited longer than
+``invoices.credit_note_wait_days`` is also an open failure (retried on every run, closed when made),
+so ``failures list`` shows it to someone who can send the invoices.
+
+After a match, what Netvisor lists for the invoice (its open sum and status) is kept for the Severa
+write-back: the invoice's log says it was credited, and an invoice the credit notes settled in full
+gets Severa's paid status (it is never paid by a payment, so the payments transfer never sees it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NoReturn
 
 from severa_netvisor.engine import NotYet, PlannedWrite, RunContext, Skip, SourceRecord, content_hash
 from severa_netvisor.errors import IntegrationError, RecordError
@@ -48,6 +56,8 @@ class CreditMatch:
     original_key: str | None = None
     #: The original's number, to find it in Netvisor when it was sent there some other way.
     original_number: str | None = None
+    #: The day the match started waiting (Finnish calendar day); None for matches noted before it was kept.
+    waiting_since: date | None = None
 
     @property
     def label(self) -> str:
@@ -60,7 +70,49 @@ class CreditMatch:
             "credit_note_key": self.credit_key,
             "original_guid": self.original_guid,
             "original_number": self.original_number or "",
+            "waiting_since": self.waiting_since.isoformat() if self.waiting_since else "",
         }
+
+    def overdue(self, today: date, wait_days: int) -> str | None:
+        """Why the match has waited too long, in words; None while it may still wait."""
+        if self.waiting_since is None or (today - self.waiting_since).days <= wait_days:
+            return None
+        return (
+            f"it has waited since {finnish_date(self.waiting_since)}, longer than "
+            f"invoices.credit_note_wait_days ({wait_days} days)"
+        )
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """A match made in Netvisor, and what Netvisor lists for the invoice afterwards."""
+
+    key: str
+    original_key: str
+    #: The invoice's open sum and status in Netvisor after the match; None when it was not listed.
+    original_open: Decimal | None = None
+    original_status: str = ""
+
+    @property
+    def settles_original(self) -> bool:
+        """The credit notes (with any payments) leave nothing open on the invoice."""
+        return self.original_open is not None and self.original_open <= 0
+
+
+def finnish_date(day: date) -> str:
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+class CreditNoteWaitsTooLong(RecordError):
+    """A credit note has waited for its match longer than the mapping allows: someone must send them."""
+
+    system = "netvisor"
+    retryable = True
+    for_author = False
+    action = (
+        "Send the credit note and the invoice it credits from Netvisor (a credit note can be matched only once "
+        "both are sent and have vouchers); the next invoices run then matches them and closes this failure."
+    )
 
 
 class CreditMatchRefused(RecordError):
@@ -75,7 +127,9 @@ class CreditMatchRefused(RecordError):
     )
 
 
-def note_waiting(run: RunContext, severa: SeveraClient, credit: tuple[str, str, str], original_guid: str) -> None:
+def note_waiting(
+    run: RunContext, severa: SeveraClient, credit: tuple[str, str, str], original_guid: str, today: date
+) -> None:
     """Open a waiting match for a credit note just created in Netvisor (``credit``: its GUID, number and
     Netvisor key), with the original's number, so later runs can find it without asking Severa."""
     credit_guid, credit_number, credit_key = credit
@@ -86,7 +140,9 @@ def note_waiting(run: RunContext, severa: SeveraClient, credit: tuple[str, str, 
     if not number:
         found = severa.invoice(original_guid)
         number = str(found.number) if found is not None and found.number is not None else None
-    match = CreditMatch(credit_guid, credit_number, credit_key, original_guid, original_number=number)
+    match = CreditMatch(
+        credit_guid, credit_number, credit_key, original_guid, original_number=number, waiting_since=today
+    )
     run.ledger.note(match_ref(credit_guid), target_key=credit_key, summary=match.summary(), open_=True)
 
 
@@ -102,6 +158,7 @@ def waiting_matches(run: RunContext, written: Mapping[str, str], at: datetime) -
         original = entry.summary.get("original_guid", "")
         key = written.get(original) or keys.get(original)
         number = entry.summary.get("original_number") or None
+        since = entry.summary.get("waiting_since") or ""
         match = CreditMatch(
             credit_guid=entry.ref.id,
             credit_number=entry.summary.get("credit_note", ""),
@@ -109,6 +166,7 @@ def waiting_matches(run: RunContext, written: Mapping[str, str], at: datetime) -
             original_guid=original,
             original_key=key,
             original_number=number,
+            waiting_since=date.fromisoformat(since) if since else None,
         )
         records.append(SourceRecord(entry.ref, at, match, label=match.label))
     return records
@@ -123,30 +181,45 @@ def _ledger_keys(run: RunContext, guids: Iterable[str]) -> dict[str, str]:
     }
 
 
-def prepare_match(record: SourceRecord) -> PlannedWrite[CreditMatch] | Skip:
+def prepare_match(record: SourceRecord, *, today: date, wait_days: int) -> PlannedWrite[CreditMatch] | Skip:
     match: CreditMatch = record.data
     if match.original_key is None and match.original_number is None:
-        return Skip(f"{match.label}: the invoice it credits is not in Netvisor yet", waiting=True)
+        reason = f"{match.label}: the invoice it credits is not in Netvisor yet"
+        overdue = match.overdue(today, wait_days)
+        if overdue:
+            raise CreditNoteWaitsTooLong(f"{reason}; {overdue}")
+        return Skip(reason, waiting=True)
     identity = content_hash("match", match.credit_key, match.original_guid)
     return PlannedWrite(record, match, match.summary(), identity, counts_as="credit notes matched")
 
 
-def make_match(netvisor: NetvisorClient, match: CreditMatch) -> str:
-    """Match now if both invoices are sent in Netvisor; otherwise ``NotYet`` (the match waits)."""
+def make_match(netvisor: NetvisorClient, match: CreditMatch, *, today: date, wait_days: int) -> MatchOutcome:
+    """Match now if both invoices are sent in Netvisor; otherwise ``NotYet`` (the match waits), or, once it
+    has waited too long, ``CreditNoteWaitsTooLong`` (an open failure, tried again on every run)."""
+    overdue = match.overdue(today, wait_days)
     original = match.original_key or _find_original(netvisor, match)
     if original is None:
-        raise NotYet(f"{match.label}: invoice {match.original_number} is not in Netvisor yet")
-    statuses = {
-        str(i.netvisor_key): i.status.strip().lower()
-        for i in netvisor.get_sales_invoices([int(match.credit_key), int(original)])
-    }
+        _wait(f"{match.label}: invoice {match.original_number} is not in Netvisor yet", overdue)
+    found = {str(i.netvisor_key): i for i in netvisor.get_sales_invoices([int(match.credit_key), int(original)])}
     unsent = [
         what
         for what, key in (("the credit note", match.credit_key), ("the invoice", original))
-        if statuses.get(key, "") in UNSENT
+        if (found[key].status.strip().lower() if key in found else "") in UNSENT
     ]
     if unsent:
-        raise NotYet(f"{match.label}: {' and '.join(unsent)} must be sent in Netvisor before they can be matched")
+        _wait(f"{match.label}: {' and '.join(unsent)} must be sent in Netvisor before they can be matched", overdue)
+    number = found[original].number if original in found else match.original_number
+    _match(netvisor, match, original)
+    return _outcome(netvisor, match, original, number or "")
+
+
+def _wait(reason: str, overdue: str | None) -> NoReturn:
+    if overdue:
+        raise CreditNoteWaitsTooLong(f"{reason}; {overdue}")
+    raise NotYet(reason)
+
+
+def _match(netvisor: NetvisorClient, match: CreditMatch, original: str) -> None:
     try:
         netvisor.match_credit_note(int(match.credit_key), int(original))
     except NetvisorDuplicateDataError:
@@ -158,7 +231,17 @@ def make_match(netvisor: NetvisorClient, match: CreditMatch) -> str:
             f"Netvisor refused to match {match.label}: {error.remote_text or error.message}",
             remote_text=error.remote_text,
         ) from error
-    return f"{match.credit_key}->{original}"
+
+
+def _outcome(netvisor: NetvisorClient, match: CreditMatch, original: str, number: str) -> MatchOutcome:
+    """The match, with the invoice as Netvisor lists it now (its open sum tells whether it is settled)."""
+    key = f"{match.credit_key}->{original}"
+    if not number:
+        return MatchOutcome(key, original)
+    listed = [s for s in netvisor.iter_sales_invoices(invoice_number=number) if str(s.netvisor_key) == original]
+    if not listed:
+        return MatchOutcome(key, original)
+    return MatchOutcome(key, original, listed[0].open_sum, listed[0].status)
 
 
 def _find_original(netvisor: NetvisorClient, match: CreditMatch) -> str | None:

@@ -15,7 +15,12 @@
   attached. A number Netvisor already holds (DUPLICATE_DATA, or an earlier create's answer was lost)
   is adopted only when number, customer, date, total and reference all agree; otherwise it is a
   conflict a person resolves.
-- **Credit notes** are matched to their invoices once both are sent in Netvisor (``credit_notes``).
+- **What prepare needs besides the invoice** is read in fetch, in bulk (``_learn``): every customer's
+  reverse-charge flag (Severa keeps it on the account, not the invoice: one read of all accounts per
+  run), and for a credit note the supply dates of the invoice it credits (from the invoices the run has
+  read, else the ledger, else one Severa read), whose VAT rates its rows keep.
+- **Credit notes** are matched to their invoices once both are sent in Netvisor (``credit_notes``); the
+  invoice's Severa log then says so, and one the credit notes settle in full gets the paid status.
 - **after_write / after_failure**: Severa's invoice log and status. The log is for the invoice's
   author: it gets the transfer and the failures they can fix, never outages or configuration.
 """
@@ -26,6 +31,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +52,7 @@ from severa_netvisor.mapping.invoices import (
     MappedInvoice,
     customer_placeholder,
     invoice_label,
+    local_date,
     map_invoice,
     pdf_attachment,
 )
@@ -54,12 +61,15 @@ from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
 from severa_netvisor.netvisor.models import SalesInvoiceInput, SalesInvoiceSummary
 from severa_netvisor.observability import logger
 from severa_netvisor.severa.characters import refuse_forbidden_characters
+from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import Invoice
 from severa_netvisor.state import Cursor, LedgerEntry, SourceRef
+from severa_netvisor.timezone import office_date
 from severa_netvisor.transfers.context import Clients, TransferContext
 from severa_netvisor.transfers.credit_notes import (
     MATCH_TYPE,
     CreditMatch,
+    MatchOutcome,
     make_match,
     note_waiting,
     prepare_match,
@@ -83,6 +93,12 @@ FIRST_PAGE_SIZE = 10
 #: Concurrent Severa PDF reads while a page is read ahead (Severa has no one-at-a-time rule).
 PDF_READERS = 4
 LOG_CONTEXT = "Netvisor"
+#: AccountGetOptions.IncludeInactive: an inactive customer's invoices still need its reverse-charge flag.
+INCLUDE_INACTIVE = 2
+#: Up to this many customers' reverse-charge flags are read one by one; more in one read of all accounts.
+FEW_ACCOUNTS = 5
+#: The ledger summary field holding an invoice's supply dates (what its credit notes' VAT rates follow).
+SUPPLY_DATES = "supply_dates"
 
 
 def invoice_ref(guid: str) -> SourceRef:
@@ -135,6 +151,12 @@ class InvoicesRun(RunBase[Any]):
         self._bodies: dict[str, tuple[SalesInvoiceInput, bytes]] = {}
         #: Severa invoice GUID -> Netvisor key, for invoices this run wrote or adopted.
         self._written: dict[str, str] = {}
+        #: Severa account GUID -> its ReverseCharge flag (read in bulk in fetch, see ``_learn``).
+        self._reverse_charge: dict[str, bool] = {}
+        #: Severa invoice GUID -> the supply dates of its rows, for the invoices credit notes credit.
+        self._supply_dates: dict[str, tuple[date, ...]] = {}
+        #: Credit note GUID -> the match this run made (for the Severa write-back of the invoice).
+        self._matches: dict[str, MatchOutcome] = {}
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
@@ -154,6 +176,7 @@ class InvoicesRun(RunBase[Any]):
         try:
             for invoices in pages:
                 severa.check_quota_share()
+                self._learn(invoices, bulk=True)
                 yield [self._record(invoice) for invoice in invoices]
         finally:
             pages.close()
@@ -171,7 +194,47 @@ class InvoicesRun(RunBase[Any]):
         if self._pickup is None:
             self._pickup = check_pickup(self.clients.severa, self.mapping)
         invoice = self.clients.severa.invoice(ref.id)
-        return None if invoice is None or not invoice.guid else self._record(invoice)
+        if invoice is None or not invoice.guid:
+            return None
+        self._learn([invoice], bulk=False)
+        return self._record(invoice)
+
+    def _learn(self, invoices: Sequence[Invoice], *, bulk: bool) -> None:
+        """Read (here, off the writer thread) what ``prepare`` needs besides the invoices themselves."""
+        self._learn_reverse_charge(invoices, bulk=bulk)
+        self._learn_supply_dates(invoices)
+
+    def _learn_reverse_charge(self, invoices: Sequence[Invoice], *, bulk: bool) -> None:
+        """The customers' ReverseCharge flags, for the invoices whose VAT depends on it (a 0 % row on an
+        invoice not marked tax-free): a few accounts one by one, more in one read of every account."""
+        wanted = {i.account_guid for i in invoices if i.account_guid and _flag_matters(i)} - set(self._reverse_charge)
+        if not wanted:
+            return
+        severa = self.clients.severa
+        if bulk and len(wanted) > FEW_ACCOUNTS:
+            accounts = severa.accounts_changed_since(EPOCH, options=INCLUDE_INACTIVE)
+            self._reverse_charge.update({a.guid: bool(a.reverse_charge) for a in accounts if a.guid})
+        for guid in sorted(g for g in wanted - set(self._reverse_charge) if g):
+            account = severa.account(guid)
+            self._reverse_charge[guid] = bool(account and account.reverse_charge)
+
+    def _learn_supply_dates(self, invoices: Sequence[Invoice]) -> None:
+        """For each credit note, the supply dates of the invoice it credits: from the invoices this run
+        has read (each keeps its few dates here, since a credit note usually comes pages after its
+        invoice), else from the invoices ledger (sent before), else read from Severa."""
+        for invoice in invoices:
+            if invoice.guid and not invoice.is_credit_note:
+                self._supply_dates.setdefault(invoice.guid, supply_dates(invoice))
+        missing = {(i.reimburse_invoice_guid or "").strip() for i in invoices} - {""} - set(self._supply_dates)
+        if not missing:
+            return
+        sent = self.run.ledger.get([invoice_ref(guid) for guid in sorted(missing)])
+        for ref, entry in sent.items():
+            if entry.summary.get(SUPPLY_DATES):
+                self._supply_dates[ref.id] = tuple(map(date.fromisoformat, entry.summary[SUPPLY_DATES].split(",")))
+        for guid in sorted(missing - set(self._supply_dates)):
+            original = self.clients.severa.invoice(guid)
+            self._supply_dates[guid] = supply_dates(original) if original is not None else ()
 
     def requirements(self, record: SourceRecord) -> Sequence[Requirement]:
         if record.ref.type == MATCH_TYPE:
@@ -185,7 +248,7 @@ class InvoicesRun(RunBase[Any]):
     # -- mapping ----------------------------------------------------------------------------------
     def prepare(self, record: SourceRecord) -> PlannedWrite[Any] | Skip:
         if record.ref.type == MATCH_TYPE:
-            return prepare_match(record)
+            return prepare_match(record, today=self._today(), wait_days=self.mapping.invoices.credit_note_wait_days)
         invoice: Invoice = record.data
         refuse_forbidden_characters(invoice, record.name)
         statuses = self.mapping.invoice_statuses
@@ -193,7 +256,13 @@ class InvoicesRun(RunBase[Any]):
         if invoice.invoice_status not in (statuses.ready_to_transfer, statuses.transferred, *sent_names):
             return Skip(f"its status '{invoice.invoice_status}' is not '{statuses.ready_to_transfer}'")
         customer = self.run.key_of(account_ref(invoice.account_guid or ""))
-        mapped = map_invoice(invoice, self.mapping, customer_key=customer)
+        mapped = map_invoice(
+            invoice,
+            self.mapping,
+            customer_key=customer,
+            reverse_charge=self._reverse_charge.get(invoice.account_guid or ""),
+            original_supply_dates=self._supply_dates.get((invoice.reimburse_invoice_guid or "").strip(), ()),
+        )
         if invoice.invoice_status in sent_names:
             # Severa (or its e-invoicing operator) has sent it already: Netvisor must not send it again.
             mapped = _with_status(mapped, "open")
@@ -211,10 +280,11 @@ class InvoicesRun(RunBase[Any]):
             if customer is None or self.mapping.invoices.attach_pdf
             else xmlbuild.build_sales_invoice(mapped.invoice)
         )
+        summary = {**mapped.summary, SUPPLY_DATES: ",".join(d.isoformat() for d in supply_dates(invoice))}
         return PlannedWrite(
             record,
             InvoicePayload(mapped, record.ref.id, str(invoice.account_number or "")),
-            mapped.summary,
+            summary,
             content_hash(stable.model_dump_json()),
             body=body,
             requires=tuple(self.requirements(record)),
@@ -264,7 +334,12 @@ class InvoicesRun(RunBase[Any]):
 
     def write(self, planned: PlannedWrite[Any], existing_key: str | None) -> str:
         if isinstance(planned.payload, CreditMatch):
-            return make_match(self.clients.netvisor, planned.payload)
+            match: CreditMatch = planned.payload
+            days = self.mapping.invoices.credit_note_wait_days
+            outcome = make_match(self.clients.netvisor, match, today=self._today(), wait_days=days)
+            with self._lock:
+                self._matches[match.credit_guid] = outcome
+            return outcome.key
         payload: InvoicePayload = planned.payload
         with self._lock:
             completed = self._bodies.pop(payload.guid, None)
@@ -346,12 +421,16 @@ class InvoicesRun(RunBase[Any]):
 
     def after_write(self, record: SourceRecord, target_key: str, *, again: bool = False) -> None:
         invoice = record.data
+        if isinstance(invoice, CreditMatch):
+            self._after_match(invoice)
+            return
         if not isinstance(invoice, Invoice):
-            return  # a credit-note match: nothing to write back
+            return
         guid = record.ref.id
         credited = (invoice.reimburse_invoice_guid or "").strip()
         if invoice.is_credit_note and credited and not again:
-            note_waiting(self.run, self.clients.severa, (guid, str(invoice.number), target_key), credited)
+            credit = (guid, str(invoice.number), target_key)
+            note_waiting(self.run, self.clients.severa, credit, credited, self._today())
         kind = "credit note" if invoice.is_credit_note else "invoice"
         severa = self.clients.severa
         if again:
@@ -363,6 +442,30 @@ class InvoicesRun(RunBase[Any]):
         statuses = self.mapping.invoice_statuses
         if invoice.invoice_status == statuses.ready_to_transfer:
             severa.set_invoice_status(guid, statuses.transferred)
+
+    def _after_match(self, match: CreditMatch) -> None:
+        """The credited invoice's Severa log says so; settled in full by credit notes, it is paid."""
+        with self._lock:
+            outcome = self._matches.get(match.credit_guid)
+        if outcome is None:
+            return  # made by an earlier run whose write-back is repeated: its outcome is not known now
+        severa = self.clients.severa
+        original = f"invoice {match.original_number}" if match.original_number else "the invoice"
+        if outcome.settles_original:
+            text = f"Credited in full in Netvisor by credit note {match.credit_number}: nothing is left to pay."
+        elif outcome.original_open is not None:
+            text = (
+                f"Credit note {match.credit_number} matched to {original} in Netvisor; "
+                f"{_money(outcome.original_open)} EUR is still open."
+            )
+        else:
+            text = f"Credit note {match.credit_number} matched to {original} in Netvisor."
+        severa.add_invoice_log_entry(match.original_guid, text, context=LOG_CONTEXT)
+        if outcome.settles_original:
+            severa.set_invoice_status(match.original_guid, self.mapping.invoice_statuses.paid)
+
+    def _today(self) -> date:
+        return office_date(self.run.now())
 
     def after_failure(self, record: SourceRecord, failure: FailedRecord) -> None:
         """Tell the invoice's author, in its Severa log, about what they can fix (never outages)."""
@@ -392,6 +495,18 @@ def _quietly(read: Any) -> Any:
             return _FAILED
 
     return attempt
+
+
+def _flag_matters(invoice: Invoice) -> bool:
+    """The customer's reverse-charge flag decides a VAT code only for a 0 % row of an invoice that is not
+    marked tax-free (a tax-free invoice is reverse charge whatever the flag; a taxed row is domestic)."""
+    tax_free = invoice.is_tax_free or bool(invoice.invoice_config and invoice.invoice_config.is_tax_free)
+    return not tax_free and any(row.row_vat_rate_percent == 0 for row in invoice.invoice_rows)
+
+
+def supply_dates(invoice: Invoice) -> tuple[date, ...]:
+    """The supply (delivery) days of an invoice's rows, in the office's calendar."""
+    return tuple(sorted({local_date(row.row_delivery_date) for row in invoice.invoice_rows}))
 
 
 def _with_status(mapped: MappedInvoice, status: str) -> MappedInvoice:

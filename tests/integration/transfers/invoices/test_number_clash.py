@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,3 +72,43 @@ def test_a_different_invoice_under_the_same_number_is_refused(sims: World, local
     assert f"Netvisor already holds invoice number {clash['Number']}, but not as this invoice" in message["message"]
     assert "total " in message["message"]
     assert len(netvisor.state.invoices) == len(ready)
+
+
+def _clash(sims: World, aws: LocalAws, change: str) -> tuple[RunSummary, list[dict[str, Any]], dict[str, Any]]:
+    """The ledger is lost and one invoice is readied again, while Netvisor's invoice with its number
+    differs in ``change`` only (the same total and reference)."""
+    netvisor = sims.netvisor
+    ready = checks.ready_invoices(sims.severa.state)
+    _run(sims, aws)
+    clash = ready[0]
+    copy = netvisor.state.invoice_by_number(str(clash["Number"]))
+    assert copy is not None
+    if change == "customer":
+        other = next(c for c in netvisor.state.customers.values() if c.key != copy.customer_key)
+        copy.customer_key = other.key
+    else:
+        copy.invoice_date -= timedelta(days=3)
+    clash["InvoiceStatus"] = READY_STATUS
+    summary, messages = _run(sims, aws)
+    return summary, messages, clash
+
+
+def test_the_same_number_and_total_of_another_customer_is_not_adopted(sims: World, local_aws: LocalAws) -> None:
+    summary, messages, clash = _clash(sims, local_aws, "customer")
+    assert (summary.failed, summary.adopted) == (1, 0), summary
+    [message] = messages
+    assert message["error_class"] == "AmbiguousInvoiceError"
+    assert "customer number " in message["message"]
+    assert "total" not in message["message"]
+    assert clash["InvoiceStatus"] == READY_STATUS, "never marked transferred on someone else's invoice"
+    assert max(checks.numbers_in_netvisor(sims.netvisor.state).values()) == 1
+
+
+def test_the_same_number_and_total_on_another_date_is_not_adopted(sims: World, local_aws: LocalAws) -> None:
+    summary, messages, clash = _clash(sims, local_aws, "date")
+    assert (summary.failed, summary.adopted) == (1, 0), summary
+    [message] = messages
+    assert message["error_class"] == "AmbiguousInvoiceError"
+    assert "date " in message["message"]
+    assert "customer" not in message["message"].split("(", 1)[1]
+    assert clash["InvoiceStatus"] == READY_STATUS
