@@ -9,7 +9,10 @@ Where the values come from (reference/finland.md §1, §2, §6):
   FI VAT number. Both are normalised to ``NNNNNNN-C`` with the check digit verified. A foreign VAT
   number (another country's prefix) is passed on as it is, unchecked.
 - customer number: Severa's ``Number`` becomes Netvisor's customer code (``internalidentifier``);
-  the official integration needs it numeric without a leading zero.
+  the official integration needs it numeric without a leading zero. An account without a number gets
+  a code made from its Severa GUID (``SEV-…``, ``customers.code_without_number``): Netvisor's codes are
+  alphanumeric and searchable (customerlist.nv, 77000554179), so every customer this integration creates
+  can be found again after a create whose answer was lost.
 - e-invoice address (OVT code, IBAN or Peppol ``0216:…``) and operator go together, into Netvisor's
   e-invoicing fields (customerfinvoicedetails); never into ``organizationunitnumber``, which
   customer.nv says must not hold the e-invoice address. A field this integration owns and Severa no
@@ -46,6 +49,7 @@ __all__ = [
     "find_existing_customer",
     "invoicing_language",
     "map_customer",
+    "severa_code",
     "validate_customer_number",
 ]
 
@@ -86,6 +90,13 @@ class MappedCustomer:
     business_id: str | None
     #: Severa's payment term in days. Not sent yet: the Netvisor client has no ``defaultpaymentterm``.
     payment_term_days: int | None
+    #: The customer code made from the Severa GUID, for an account without a number (``severa_code``).
+    own_code: str | None = None
+
+    @property
+    def identifiable(self) -> bool:
+        """Netvisor can be searched for this customer (by number, business ID or its own code)."""
+        return bool(self.number or self.business_id or self.own_code)
 
     def preview(self) -> str:
         """The customer.nv request body this mapping produces (also what the content hash covers)."""
@@ -96,6 +107,7 @@ class MappedCustomer:
         fields = {
             "name": c.name,
             "number": self.number or "",
+            "code": self.own_code or "",
             "business_id": self.business_id or "",
             "finvoice_address": c.finvoice_address or "",
             "finvoice_operator": c.finvoice_router_code or "",
@@ -111,6 +123,12 @@ def describe_account(details: CustomerDetails) -> str:
     name = (customer.name or "").strip() or "(no name)"
     number = f"number {customer.number}" if customer.number is not None else "no number"
     return f"Severa account '{name}' ({number}, GUID {customer.guid})"
+
+
+def severa_code(account_guid: str) -> str:
+    """The Netvisor customer code of an account without a customer number: made from its Severa GUID
+    (48 bits of it: unique in any one company), stable, and searchable in Netvisor."""
+    return "SEV-" + account_guid.replace("-", "")[:12].upper()
 
 
 def validate_customer_number(value: int | str | None) -> str | None:
@@ -316,10 +334,15 @@ def map_customer(
     assert name is not None
 
     contact_name, contact_email, contact_phone = _contact_person(details.contacts)
+    own_code = (
+        severa_code(customer.guid)
+        if number is None and customer.guid and options.code_without_number == "from_severa_guid"
+        else None
+    )
     country = _text(billing.country_code) if billing else None
     fields: dict[str, object] = {
         "name": name,
-        "code": number,
+        "code": number or own_code,
         "business_id": business_id,
         "street_address": street,
         "additional_address_line": additional,
@@ -347,6 +370,7 @@ def map_customer(
         number=number,
         business_id=business_id,
         payment_term_days=payment_term,
+        own_code=own_code,
     )
 
 
@@ -408,6 +432,19 @@ def _by_number(mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef])
     return hits[0] if hits else None
 
 
+def _by_own_code(mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef]) -> NetvisorCustomerRef | None:
+    """The customer this integration created for an account without a number (its ``SEV-`` code)."""
+    if not mapped.own_code:
+        return None
+    hits = [c for c in customers if c.code == mapped.own_code]
+    if len(hits) > 1:
+        raise CustomerMatchConflict(
+            f"{mapped.label}: {_described_hits(f'customer code {mapped.own_code}', hits)}; nothing was changed. "
+            "Merge the extra Netvisor customers, or give the Severa account a customer number"
+        )
+    return hits[0] if hits else None
+
+
 def _by_business_id(
     mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef], shared: Collection[str], *, numbered: bool
 ) -> NetvisorCustomerRef | None:
@@ -453,7 +490,8 @@ def find_existing_customer(
     """The Netvisor key of the customer ``mapped`` already is in Netvisor, by the natural keys, or None.
 
     ``match_order`` is the operator's ``customers.match_order``; ``netvisor_key`` (the key stored in
-    the ledger by an earlier transfer) is the engine's business and is passed over here. The customer
+    the ledger by an earlier transfer) is the engine's business and is passed over here. The code this
+    integration gives an account without a number (``severa_code``) is its own key and comes first. The customer
     number decides when it finds a customer; two customers with the number is a conflict. The business
     ID is used only when it is unique on both sides: ``shared_business_ids`` are those several Severa
     accounts have (their billing units are told apart by number alone), and a business ID several
@@ -462,6 +500,9 @@ def find_existing_customer(
     explained in words: nothing is adopted or created on a guess.
     """
     shared = {comparable_business_id(b) for b in shared_business_ids}
+    own = _by_own_code(mapped, customers)
+    if own is not None:
+        return own.netvisor_key
     found: dict[str, NetvisorCustomerRef] = {}
     for key in match_order:
         hit = None

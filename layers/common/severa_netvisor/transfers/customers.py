@@ -13,7 +13,15 @@ ends the window, so a run that stops before such an account reads it again next 
 Matching: the ledger (the Netvisor key stored by an earlier transfer) comes first, in the engine;
 for an account the ledger has never seen, Netvisor's customer list (read once per run, kept up to
 date with this run's creates) is searched by customer number and business ID in the operator's
-``customers.match_order`` (``mapping.customers.find_existing_customer``).
+``customers.match_order`` (``mapping.customers.find_existing_customer``). A business ID several Severa
+accounts share (a city's billing units) is never used to match: the business IDs are counted over every
+Severa account once per run, in fetch (one more read, only when something changed).
+
+Every customer this integration creates can be found again: by its number, its business ID, or the
+code made from its Severa GUID (``SEV-…``) an account without a number gets. When the operator
+switches those codes off, an account with neither number nor business ID cannot be looked up: its
+create is noted beside the ledger first, and a create whose answer was lost is never sent again
+blindly; the account waits, as an open failure, for a person to give it a number.
 
 The invoices transfer needs an invoice's customer in Netvisor first: it names the account as a
 requirement, and the engine brings it over through this transfer (``fetch_one``, then the same path
@@ -28,10 +36,11 @@ from datetime import datetime
 
 from severa_netvisor.engine import PlannedWrite, RunBase, RunContext, SourceRecord
 from severa_netvisor.engine.contract import watermark, window
-from severa_netvisor.errors import RecordError
+from severa_netvisor.errors import IntegrationError, RecordError
 from severa_netvisor.mapping.customers import (
     MappedCustomer,
     NetvisorCustomerRef,
+    comparable_business_id,
     find_existing_customer,
     map_customer,
 )
@@ -39,7 +48,7 @@ from severa_netvisor.netvisor.xmlbuild import build_customer
 from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import CHECK_ADDRESS_CHANGES, CHECK_CONTACT_CHANGES, EPOCH, SeveraClient
 from severa_netvisor.severa.models import Address, Contact, Customer, CustomerDetails
-from severa_netvisor.state import Cursor, SourceRef
+from severa_netvisor.state import Cursor, LedgerStatus, SourceRef
 from severa_netvisor.transfers.context import Clients, TransferContext
 
 __all__ = ["CustomerNotFound", "CustomersRun", "CustomersTransfer", "account_ref", "build_transfer"]
@@ -49,6 +58,8 @@ INCLUDE_INACTIVE = 2
 READ_OPTIONS = INCLUDE_INACTIVE | CHECK_ADDRESS_CHANGES | CHECK_CONTACT_CHANGES
 PAGE_SIZE = 100
 ACCOUNT_TYPE = "account"
+#: Side entry: a create of an account Netvisor cannot be searched for, sent and not yet answered.
+CREATE_GUARD_TYPE = "customer-create"
 
 
 def account_ref(account_guid: str) -> SourceRef:
@@ -61,6 +72,28 @@ class CustomerNotFound(RecordError):
 
     system = "severa"
     action = "The account was deleted or merged in Severa: point the invoice at an existing customer."
+
+
+class CustomerNotIdentifiable(RecordError):
+    """An earlier create of an account that Netvisor cannot be searched for got no answer."""
+
+    system = "netvisor"
+    retryable = False
+    action = (
+        "Give the account a customer number in Severa. If Netvisor already has this customer (look for it by "
+        "name), give it the same number there first: it is then found and kept, not created again."
+    )
+
+
+def shared_business_ids(customers: Sequence[Customer]) -> frozenset[str]:
+    """The business IDs more than one Severa account has (billing units of one organisation)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for customer in customers:
+        business_id = comparable_business_id(customer.vat_number)
+        if business_id:
+            (shared if business_id in seen else seen).add(business_id)
+    return frozenset(shared)
 
 
 class _NetvisorDirectory:
@@ -82,7 +115,8 @@ class _NetvisorDirectory:
 
     def remember(self, key: int, mapped: MappedCustomer) -> None:
         """Record a customer this run created or edited, so later matches in the run see it."""
-        ref = NetvisorCustomerRef.of(key, mapped.customer.name, mapped.number or "", mapped.business_id or "")
+        code = mapped.number or mapped.own_code or ""
+        ref = NetvisorCustomerRef.of(key, mapped.customer.name, code, mapped.business_id or "")
         with self._lock:
             if self._customers is None:
                 return
@@ -163,10 +197,13 @@ class CustomersRun(RunBase[MappedCustomer]):
         self.clients = clients
         mapping = clients.mapping
         self.allows_update = mapping.allow_updates.customers
+        self.options = mapping.customers
         self.match_order: tuple[str, ...] = tuple(mapping.customers.match_order)
         self._directory = _NetvisorDirectory(clients)
         self._single_reads = 0
         self._book: _CustomerBook | None = None
+        #: Business IDs several Severa accounts share, counted in fetch (``_shared_business_ids``).
+        self._shared: frozenset[str] | None = None
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
@@ -176,6 +213,9 @@ class CustomersRun(RunBase[MappedCustomer]):
         customers = severa.customers_changed_since(asked, options=READ_OPTIONS)
         if not customers:
             return
+        if asked == EPOCH:  # every account was read: count the business IDs from them
+            self._shared = shared_business_ids(customers)
+        self._shared_business_ids()
         addresses: dict[str, list[Address]] = {}
         for address in severa.addresses_changed_since(EPOCH):
             addresses.setdefault(address.company_guid or "", []).append(address)
@@ -210,6 +250,12 @@ class CustomersRun(RunBase[MappedCustomer]):
             label=account_label(customer),
         )
 
+    def _shared_business_ids(self) -> frozenset[str]:
+        """Business IDs more than one Severa account has: one read of every account, once per run."""
+        if self._shared is None:
+            self._shared = shared_business_ids(self.clients.severa.customers_changed_since(EPOCH, INCLUDE_INACTIVE))
+        return self._shared
+
     def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
         """One customer now (3 Severa calls); once a run has needed a few (an invoice backlog with many
         new customers), every customer is read in bulk instead, 3 calls in all (``_CustomerBook``)."""
@@ -224,6 +270,7 @@ class CustomersRun(RunBase[MappedCustomer]):
         customer = severa.customer(ref.id)
         if customer is None or not customer.guid:
             return None
+        self._shared_business_ids()
         addresses = severa.addresses_changed_since(EPOCH, account_guid=ref.id)
         contacts = severa.contacts_changed_since(EPOCH, account_guid=ref.id)
         return self._record(customer, customer.updated_ts or customer.insert_ts, addresses, contacts)
@@ -233,20 +280,52 @@ class CustomersRun(RunBase[MappedCustomer]):
         details: CustomerDetails = record.data
         for part in (details.customer, *details.addresses, *details.contacts):
             refuse_forbidden_characters(part, record.name)
-        mapped = map_customer(details)
+        mapped = map_customer(details, options=self.options)
         return PlannedWrite(
             record=record, payload=mapped, summary=mapped.summary(), body=build_customer(mapped.customer)
         )
 
     # -- Netvisor ---------------------------------------------------------------------------------
     def lookup_existing(self, planned: PlannedWrite[MappedCustomer]) -> str | None:
-        key = find_existing_customer(planned.payload, self._directory.customers(), self.match_order)
+        mapped = planned.payload
+        shared = self._shared or frozenset()
+        key = find_existing_customer(mapped, self._directory.customers(), self.match_order, shared_business_ids=shared)
+        if key is None and not mapped.identifiable:
+            self._refuse_a_blind_create(planned)
         return None if key is None else str(key)
+
+    def _refuse_a_blind_create(self, planned: PlannedWrite[MappedCustomer]) -> None:
+        """An account Netvisor cannot be searched for, whose earlier create got no answer: never again."""
+        guard = SourceRef("severa", CREATE_GUARD_TYPE, planned.record.ref.id)
+        entry = self.run.ledger.get([guard]).get(guard)
+        if entry is not None and entry.status is not LedgerStatus.DONE:
+            raise CustomerNotIdentifiable(
+                f"{planned.record.name}: an earlier create in Netvisor got no answer, and the account has no "
+                "customer number, business ID or code to look it up by; it is not created again, so that it "
+                "cannot end up in Netvisor twice"
+            )
+
+    def _guarded_create(self, planned: PlannedWrite[MappedCustomer]) -> int:
+        """Create an account Netvisor cannot be searched for, noting the attempt first: if the answer is
+        lost, the note stays open and ``lookup_existing`` refuses to create it again."""
+        guard = SourceRef("severa", CREATE_GUARD_TYPE, planned.record.ref.id)
+        name = {"name": planned.payload.customer.name}
+        self.run.ledger.note(guard, target_key="", summary=name, open_=True)
+        try:
+            key = self.clients.netvisor.add_customer(planned.payload.customer, body=planned.body)
+        except IntegrationError as error:
+            if not error.outcome_unknown:  # refused for sure: nothing was created
+                self.run.ledger.note(guard, target_key="", summary=name, open_=False)
+            raise
+        self.run.ledger.note(guard, target_key=str(key), summary=name, open_=False)
+        return key
 
     def write(self, planned: PlannedWrite[MappedCustomer], existing_key: str | None) -> str:
         mapped = planned.payload
         netvisor = self.clients.netvisor
-        if existing_key is None:
+        if existing_key is None and not mapped.identifiable:
+            key = self._guarded_create(planned)
+        elif existing_key is None:
             key = netvisor.add_customer(mapped.customer, body=planned.body)
         else:
             key = int(existing_key)
