@@ -21,6 +21,7 @@ from sandbox.netvisor.state import (
     DimensionItemRecord,
     InvoiceLineRecord,
     InvoiceRecord,
+    PaymentRecord,
     ProductRecord,
     WorkdayRecord,
     default_due_date,
@@ -899,6 +900,11 @@ def sales_payment(request: Request) -> bytes:
 
 
 def sales_payment_list(request: Request) -> bytes:
+    """salespaymentlist.nv (https://support.netvisor.fi/en/support/solutions/articles/77000554171-get-sales-
+    payment-list-salespaymentlist-nv): ``limitbytype`` "onlycreditloss" lists only credit-loss write-offs,
+    "excludecreditloss" all but them; ``limitlinkedpayments`` 0 lists the payments with no invoice linked,
+    1 those with one. Each payment carries its BankStatus, and BankStatusErrorDescription (with its code)
+    when the bank reported it failed (the page's sample answer: FAILED, ERROR_IN_DUE_DATE)."""
     state = request.state
     start = _param_datetime(request.param("lastmodifiedstart"), "lastmodifiedstart")
     end = _param_datetime(request.param("lastmodifiedend"), "lastmodifiedend")
@@ -906,6 +912,11 @@ def sales_payment_list(request: Request) -> bytes:
     invoice_number = request.param("invoicenumber")
     begin, finish = request.param("begindate"), request.param("enddate")
     above = request.param("abovenetvisorkey")
+    by_type, linked = request.param("limitbytype"), request.param("limitlinkedpayments")
+    if by_type not in (None, "onlycreditloss", "excludecreditloss"):
+        raise data_form_incorrect(f"Unknown limitbytype: {by_type}")
+    if linked not in (None, "0", "1"):
+        raise data_form_incorrect(f"limitlinkedpayments must be 0 or 1: {linked}")
     listing = etree.Element("SalesPaymentList")
     with state.lock:
         for payment in sorted(state.payments.values(), key=lambda p: p.key):
@@ -923,17 +934,27 @@ def sales_payment_list(request: Request) -> bytes:
                 continue
             if above is not None and payment.key <= int(above):
                 continue
-            item = sub(listing, "SalesPayment")
-            sub(item, "NetvisorKey", str(payment.key))
-            sub(item, "Name", payment.name)
-            sub(item, "Date", fi_date(payment.payment_date))
-            sub(item, "Sum", comma(payment.sum))
-            sub(item, "ReferenceNumber", payment.reference_number)
-            sub(item, "ForeignCurrencyAmount")
-            sub(item, "InvoiceNumber", payment.invoice_number)
-            sub(item, "LastModifiedTimestamp", fi_datetime(payment.last_modified))
-            sub(item, "BankStatus", "OK")
+            if by_type is not None and (payment.kind == "creditloss") != (by_type == "onlycreditloss"):
+                continue
+            if linked is not None and (payment.invoice_key is not None) != (linked == "1"):
+                continue
+            _payment_element(listing, payment)
     return render.ok_document(request.now, listing)
+
+
+def _payment_element(listing: etree._Element, payment: PaymentRecord) -> None:
+    item = sub(listing, "SalesPayment")
+    sub(item, "NetvisorKey", str(payment.key))
+    sub(item, "Name", payment.name)
+    sub(item, "Date", fi_date(payment.payment_date))
+    sub(item, "Sum", comma(payment.sum))
+    sub(item, "ReferenceNumber", payment.reference_number)
+    sub(item, "ForeignCurrencyAmount")
+    sub(item, "InvoiceNumber", payment.invoice_number)
+    sub(item, "LastModifiedTimestamp", fi_datetime(payment.last_modified))
+    sub(item, "BankStatus", payment.bank_status)
+    if payment.bank_status != "OK":
+        sub(item, "BankStatusErrorDescription", payment.bank_error_text, code=payment.bank_error_code)
 
 
 # ---------------------------------------------------------------- dimensions

@@ -356,6 +356,44 @@ class NetvisorSimulator:
                 self.now(),
             )
 
+    def add_failed_payment(
+        self, invoice: int | str, amount: Decimal | str, code: str, text: str, payment_date: date | None = None
+    ) -> PaymentRecord:
+        """A payment the bank reported failed (BankStatus FAILED): listed, but it settles nothing."""
+        state = self.company.state
+        record = self._invoice(state, invoice)
+        return state.apply_payment(
+            record, Decimal(str(amount)), payment_date or self.now().date(), "", self.now(), failed=(code, text)
+        )
+
+    def add_unlinked_payment(
+        self, amount: Decimal | str, reference: str, *, name: str = "", payment_date: date | None = None
+    ) -> PaymentRecord:
+        """A bank statement line whose reference matches no invoice: Netvisor cannot target it."""
+        state = self.company.state
+        return state.unlinked_payment(Decimal(str(amount)), payment_date or self.now().date(), name, reference,
+                                      self.now())  # fmt: skip
+
+    def target_payment(self, payment: PaymentRecord, invoice: int | str) -> None:
+        """An accountant targets an untargeted payment to its invoice in Netvisor."""
+        state = self.company.state
+        state.target_payment(payment, self._invoice(state, invoice), self.now())
+
+    def add_write_off(self, invoice: int | str, payment_date: date | None = None) -> PaymentRecord:
+        """An accountant writes an invoice's open sum off as a credit loss in Netvisor."""
+        state = self.company.state
+        return state.write_off(self._invoice(state, invoice), payment_date or self.now().date(), self.now())
+
+    @staticmethod
+    def _invoice(state: CompanyState, invoice: int | str) -> InvoiceRecord:
+        with state.lock:
+            record: InvoiceRecord | None = state.invoices.get(invoice) if isinstance(invoice, int) else None
+            if record is None:
+                record = state.invoice_by_number(str(invoice))
+        if record is None:
+            raise KeyError(f"no invoice with key or number {invoice!r}")
+        return record
+
     def lock_workday(self, employee: str, day: date, *, organisation_id: str | None = None) -> None:
         """Mark an employee's day approved: imports for it fail as in Netvisor."""
         state = (self.companies[organisation_id] if organisation_id else self.company).state

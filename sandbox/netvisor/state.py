@@ -116,13 +116,23 @@ class InvoiceRecord:
 @dataclass
 class PaymentRecord:
     key: int
-    invoice_key: int
+    #: The invoice the payment is targeted to; None for a payment Netvisor could not target (a bank
+    #: statement line whose reference matched no invoice), which waits for an accountant.
+    invoice_key: int | None
     invoice_number: str
     payment_date: date
     sum: Decimal
     name: str
     reference_number: str
     last_modified: datetime
+    #: "payment", or "creditloss" for an invoice written off as a credit loss (salespaymentlist.nv lists
+    #: both; its ``limitbytype`` parameter tells them apart, 77000554171).
+    kind: str = "payment"
+    #: BankStatus: "OK", or "FAILED" with BankStatusErrorDescription (code and text), as in Netvisor's
+    #: own sample answer of salespaymentlist.nv (SalesPaymentList.xml: ERROR_IN_DUE_DATE).
+    bank_status: str = "OK"
+    bank_error_code: str = ""
+    bank_error_text: str = ""
 
 
 @dataclass
@@ -246,8 +256,17 @@ class CompanyState:
         return invoice.status == "open" and invoice.open_sum > 0 and invoice.due_date < today
 
     def apply_payment(
-        self, invoice: InvoiceRecord, amount: Decimal, payment_date: date, name: str, now: datetime
+        self,
+        invoice: InvoiceRecord,
+        amount: Decimal,
+        payment_date: date,
+        name: str,
+        now: datetime,
+        *,
+        failed: tuple[str, str] | None = None,
     ) -> PaymentRecord:
+        """A payment targeted to ``invoice``. ``failed``: the bank reported it failed (code, text): it is
+        listed with BankStatus FAILED and settles nothing."""
         with self.lock:
             payment = PaymentRecord(
                 key=self.new_key(),
@@ -260,11 +279,47 @@ class CompanyState:
                 last_modified=now,
             )
             self.payments[payment.key] = payment
-            invoice.open_sum -= amount
-            if invoice.open_sum <= 0:
-                invoice.status = "paid"
-            elif invoice.status == "unsent":
-                invoice.status = "open"
+            if failed is not None:
+                payment.bank_status, (payment.bank_error_code, payment.bank_error_text) = "FAILED", failed
+                return payment
+            self._settle(invoice, amount, now)
+            return payment
+
+    def _settle(self, invoice: InvoiceRecord, amount: Decimal, now: datetime) -> None:
+        invoice.open_sum -= amount
+        if invoice.open_sum == 0 or (invoice.open_sum < 0) == (invoice.amount > 0):
+            invoice.status = "paid"
+        elif invoice.status == "unsent":
+            invoice.status = "open"
+        invoice.last_modified = now
+
+    def unlinked_payment(
+        self, amount: Decimal, payment_date: date, name: str, reference: str, now: datetime
+    ) -> PaymentRecord:
+        """A bank statement line Netvisor could not target to an invoice (its reference matched none)."""
+        with self.lock:
+            payment = PaymentRecord(self.new_key(), None, "", payment_date, amount, name, reference, now)
+            self.payments[payment.key] = payment
+            return payment
+
+    def target_payment(self, payment: PaymentRecord, invoice: InvoiceRecord, now: datetime) -> None:
+        """What an accountant does with an untargeted payment (matchpayment.nv, "normal" handling)."""
+        with self.lock:
+            payment.invoice_key, payment.invoice_number = invoice.key, invoice.number
+            payment.last_modified = now
+            self._settle(invoice, payment.sum, now)
+
+    def write_off(self, invoice: InvoiceRecord, payment_date: date, now: datetime) -> PaymentRecord:
+        """The open sum written off as a credit loss (matchpayment.nv handling "creditloss"): a credit-loss
+        entry in the payment list, and the invoice's status "creditloss"."""
+        with self.lock:
+            payment = PaymentRecord(
+                self.new_key(), invoice.key, invoice.number, payment_date, invoice.open_sum, "Luottotappio",
+                invoice.reference_number, now, kind="creditloss",
+            )  # fmt: skip
+            self.payments[payment.key] = payment
+            invoice.open_sum = Decimal(0)
+            invoice.status = "creditloss"
             invoice.last_modified = now
             return payment
 

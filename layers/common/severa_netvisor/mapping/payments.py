@@ -3,7 +3,9 @@
 A Netvisor sales payment is read together with the invoice it was targeted to (its invoice sum and
 the open sum Netvisor holds now). From them this module decides whether the payment settled the
 invoice, left part of it open, or is something the integration must not guess about (a reversal, a
-credit loss), and words the Severa invoice log entry.
+credit loss, a payment Netvisor did not target to any invoice, one the bank reported failed), and
+words the Severa invoice log entry. A negative payment on a credit note is a refund to the customer:
+it settles the credit note, it is not a reversal.
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ class PaymentFacts:
     severa_invoice_guid: str | None = None
     #: Why no Severa invoice was found (unmatched or ambiguous), when none was.
     match_problem: str | None = None
+    #: Netvisor targeted the payment to an invoice (salespaymentlist.nv ``limitlinkedpayments=1``).
+    linked: bool = True
+    #: The bank's status of the payment ("OK", "FAILED" or empty) and, when it failed, its reason.
+    bank_status: str = ""
+    bank_error: str = ""
+    #: For a payment that leaves nothing open: the latest date among the invoice's payments, the day it
+    #: was paid in full (None: the payment's own date).
+    paid_on: date | None = None
+
+    @property
+    def failed_at_the_bank(self) -> bool:
+        return self.bank_status.strip().upper() not in ("", "OK")
 
 
 @dataclass(frozen=True)
@@ -131,22 +145,42 @@ def payment_content_hash(facts: PaymentFacts) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def finnish_date(day: date | None) -> str:
+    return f"{day.day}.{day.month}.{day.year}" if day else "(no date)"
+
+
 def describe_payment(facts: PaymentFacts) -> str:
-    when = facts.payment_date.isoformat() if facts.payment_date else "(no date)"
+    """The payment as an accountant finds it in Netvisor: amount, payer, date, invoice or reference."""
+    payer = f" from {facts.payer}" if facts.payer else ""
     target = f"invoice {facts.invoice_number}" if facts.invoice_number else f"reference {facts.reference or '(none)'}"
-    return f"Netvisor payment {facts.payment_key} of {money(facts.amount)} EUR on {when} to {target}"
+    return (
+        f"Netvisor payment {facts.payment_key} of {money(facts.amount)} EUR{payer} on "
+        f"{finnish_date(facts.payment_date)} to {target}"
+    )
+
+
+def _not_a_payment(facts: PaymentFacts) -> None:
+    """Refuse what Netvisor lists but is not a payment of a known invoice."""
+    what = describe_payment(facts)
+    if not facts.linked:
+        raise PaymentUnmatched(
+            f"{what} is not targeted to any invoice in Netvisor (its reference matches none), so it is not "
+            "written to Severa. Target it to its invoice in Netvisor; the next run then records it."
+        )
+    if facts.failed_at_the_bank:
+        reason = f" ({facts.bank_error})" if facts.bank_error else ""
+        raise PaymentNotApplicable(
+            f"{what}: the bank reported it failed{reason}; it is not a payment and Severa is not changed. "
+            "Check the payment with the bank or in Netvisor."
+        )
+    if facts.amount == 0:
+        raise PaymentNotApplicable(f"{what} is zero; nothing to record. Check the payment in Netvisor.")
 
 
 def plan_write_back(facts: PaymentFacts, statuses: InvoiceStatuses, options: PaymentOptions) -> SeveraWriteBack:
     """Decide the Severa write-back for one payment; raise ``PaymentNotApplicable`` when it must be reported."""
     what = describe_payment(facts)
-    if facts.amount < 0:
-        raise PaymentNotApplicable(
-            f"{what} is negative: a reversed or returned payment. Severa is not changed; check the invoice in "
-            "Netvisor and correct its payment status in Severa by hand."
-        )
-    if facts.amount == 0:
-        raise PaymentNotApplicable(f"{what} is zero; nothing to record. Check the payment in Netvisor.")
+    _not_a_payment(facts)
     invoice = facts.invoice
     if invoice is None:
         raise PaymentUnmatched(
@@ -163,30 +197,80 @@ def plan_write_back(facts: PaymentFacts, statuses: InvoiceStatuses, options: Pay
             f"{what}: Netvisor gave no open sum for invoice {invoice.number}, so whether it is paid in full is "
             "unknown. Replay the record when Netvisor shows the open sum."
         )
+    if invoice.invoice_sum is not None and invoice.invoice_sum < 0:
+        return _refund(facts, invoice, facts.open_after, statuses)
+    if facts.amount < 0:
+        raise PaymentNotApplicable(
+            f"{what} is negative: a reversed or returned payment. Severa is not changed; check the invoice in "
+            "Netvisor and correct its payment status in Severa by hand."
+        )
+    return _payment(facts, invoice, facts.open_after, statuses, options)
+
+
+def _payment(
+    facts: PaymentFacts, invoice: NetvisorInvoiceFacts, open_after: Decimal, statuses: InvoiceStatuses,
+    options: PaymentOptions,
+) -> SeveraWriteBack:  # fmt: skip
     source = f"Netvisor invoice {invoice.number} (key {invoice.netvisor_key})"
     payer = f" from {facts.payer}" if facts.payer else ""
-    when = facts.payment_date.isoformat() if facts.payment_date else "(no date)"
-    if facts.open_after <= 0:
-        extra = f"; overpaid by {money(-facts.open_after)} EUR" if facts.open_after < 0 else ""
+    when = finnish_date(facts.payment_date)
+    if open_after <= 0:
+        extra = f"; overpaid by {money(-open_after)} EUR" if open_after < 0 else ""
+        paid_on = facts.paid_on or facts.payment_date
+        later = f" (paid in full on {finnish_date(paid_on)})" if paid_on != facts.payment_date else ""
         return SeveraWriteBack(
             kind="paid",
-            payment_date=facts.payment_date,
+            payment_date=paid_on,
             status=statuses.paid,
             log_text=(
-                f"Payment {money(facts.amount)} EUR{payer} on {when}: paid in full{extra}. {source}, "
+                f"Payment {money(facts.amount)} EUR{payer} on {when}: paid in full{extra}{later}. {source}, "
                 f"payment {facts.payment_key}."
             ),
         )
-    status = statuses.partially_paid if options.record_partial_payments else None
+    # An invoice paid in full by now (a later payment in the same read) never goes back to "partially paid",
+    # whatever order the payments are written back in.
+    paid_now = invoice.open_sum is not None and invoice.open_sum <= 0
+    status = statuses.partially_paid if options.record_partial_payments and not paid_now else None
     total = f" of {money(invoice.invoice_sum)} EUR" if invoice.invoice_sum is not None else ""
     return SeveraWriteBack(
         kind="partial",
         payment_date=None,
         status=status,
         log_text=(
-            f"Partial payment {money(facts.amount)} EUR{payer} on {when}; open {money(facts.open_after)} EUR"
+            f"Partial payment {money(facts.amount)} EUR{payer} on {when}; open {money(open_after)} EUR"
             f"{total}. {source}, payment {facts.payment_key}."
         ),
+    )
+
+
+def _refund(
+    facts: PaymentFacts, credit: NetvisorInvoiceFacts, open_after: Decimal, statuses: InvoiceStatuses
+) -> SeveraWriteBack:
+    """A payment on a credit note: negative, it is the refund of the credit to the customer."""
+    what = describe_payment(facts)
+    if facts.amount > 0:
+        raise PaymentNotApplicable(
+            f"{what}: a payment received for credit note {credit.number}. Severa is not changed; check it in "
+            "Netvisor (it may belong to another invoice)."
+        )
+    source = f"Netvisor credit note {credit.number} (key {credit.netvisor_key})"
+    to = f" to {facts.payer}" if facts.payer else ""
+    when = finnish_date(facts.payment_date)
+    refund = money(-facts.amount)
+    if open_after >= 0:
+        return SeveraWriteBack(
+            kind="paid",
+            payment_date=facts.paid_on or facts.payment_date,
+            status=statuses.paid,
+            log_text=f"Refund {refund} EUR{to} on {when}: the credit note is settled. {source}, payment "
+            f"{facts.payment_key}.",
+        )
+    return SeveraWriteBack(
+        kind="partial",
+        payment_date=None,
+        status=None,
+        log_text=f"Partial refund {refund} EUR{to} on {when}; {money(-open_after)} EUR still to refund. {source}, "
+        f"payment {facts.payment_key}.",
     )
 
 

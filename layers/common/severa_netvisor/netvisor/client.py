@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import requests
@@ -524,13 +524,19 @@ class NetvisorClient:
         last_modified_end: datetime | None = None,
         invoice_key: int | None = None,
         invoice_number: str | None = None,
+        limit_by_type: Literal["onlycreditloss", "excludecreditloss"] | None = None,
+        linked: bool | None = None,
     ) -> list[SalesPayment]:
+        """salespaymentlist.nv (77000554171). ``limit_by_type``: only, or all but, credit-loss write-offs;
+        ``linked``: only payments targeted to an invoice (True) or only those that are not (False)."""
         root = self._get(
             "salespaymentlist.nv",
             lastmodifiedstart=_ansi_datetime(last_modified_start) if last_modified_start else None,
             lastmodifiedend=_ansi_datetime(last_modified_end) if last_modified_end else None,
             invoicenetvisorkey=str(invoice_key) if invoice_key is not None else None,
             invoicenumber=invoice_number,
+            limitbytype=limit_by_type,
+            limitlinkedpayments=None if linked is None else ("1" if linked else "0"),
         )
         return xmlparse.parse_sales_payment_list(root)
 

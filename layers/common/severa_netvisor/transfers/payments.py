@@ -5,8 +5,20 @@ single writer makes the Severa write-back calls, Netvisor reads are the fetch.
 
 - Fetch: salespaymentlist.nv and salesinvoicelist.nv with the same last-modified window (the cursor
   minus the engine's overlap, the run's ``since``, ``payments.since`` on a first run, or
-  ``FIRST_RUN_LOOKBACK``). Each payment is one record, keyed ``netvisor/payment/<key>``; an invoice
-  Netvisor moved to credit loss is one more record (``netvisor/creditloss/<key>``), always reported.
+  ``FIRST_RUN_LOOKBACK``). The payment list is read with Netvisor's documented filters
+  (77000554171): credit-loss write-offs left out (``limitbytype=excludecreditloss``: a write-off is not
+  a payment), and the payments targeted to an invoice apart from those that are not
+  (``limitlinkedpayments``). Each payment is one record, keyed ``netvisor/payment/<key>``; one not
+  targeted to any invoice, or one the bank reported failed (``BankStatus``), is an open failure naming
+  it as an accountant finds it, never a partial payment; targeted later, it is written back and its
+  failure closed. An invoice Netvisor moved to credit loss is one more record
+  (``netvisor/creditloss/<key>``), always reported.
+- Order: payments are written back in the order Netvisor booked them (their change times: the cursor
+  needs that), but the paid date is the day the invoice was paid in full, the latest of its payments'
+  dates (its payments outside the window read when they count), not the date of the payment booked
+  last; and a partial payment of an invoice paid in full by now never sets "partially paid", whatever
+  order the write-backs run in. A negative payment on a credit note is its refund: it settles the
+  credit note (not a "reversed payment").
 - Match: the invoices transfer's ledger (``severa/invoice/<GUID>`` -> Netvisor key) read backwards
   once per run (``InvoiceLedgerIndex``), else Severa invoices awaiting payment by invoice number, then
   by reference number (``payments.match_by``), read once per run and only when needed.
@@ -18,10 +30,11 @@ single writer makes the Severa write-back calls, Netvisor reads are the fetch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from severa_netvisor.engine import PlannedWrite, RunBase, RunContext, SourceRecord
 from severa_netvisor.mapping.config import MappingConfig
@@ -55,6 +68,9 @@ REPLAY_LOOKBACK = timedelta(days=400)
 
 #: The summary (and so the pending marker) names the Severa invoice a payment is written back to.
 SEVERA_INVOICE = "severa_invoice"
+
+#: salespaymentlist.nv ``limitbytype``: every payment but credit-loss write-offs (77000554171).
+NO_WRITE_OFFS: Literal["excludecreditloss"] = "excludecreditloss"
 
 #: What a run says when the mapping switches payments off.
 DISABLED_MESSAGE = "payments.enabled is false in the mapping: no payments were read or written back to Severa"
@@ -186,9 +202,16 @@ class PaymentsRun(RunBase[PaymentPlan]):
         read_at = self.run.now()
         start = self.window_start(since, full_resync=full_resync)
         start_local = to_netvisor_time(start) if start is not None else None
-        payments = self.clients.netvisor.list_sales_payments(last_modified_start=start_local)
-        invoices = list(self.clients.netvisor.iter_sales_invoices(last_modified_start=start_local))
+        netvisor = self.clients.netvisor
+        payments = netvisor.list_sales_payments(
+            last_modified_start=start_local, limit_by_type=NO_WRITE_OFFS, linked=True
+        )
+        untargeted = netvisor.list_sales_payments(
+            last_modified_start=start_local, limit_by_type=NO_WRITE_OFFS, linked=False
+        )
+        invoices = list(netvisor.iter_sales_invoices(last_modified_start=start_local))
         records = self._payment_records(payments, invoices, read_at)
+        records += [self._untargeted_record(p, read_at) for p in untargeted]
         # The invoice list gives no change time: a credit loss sits at the window's start, so a re-read
         # (the engine's overlap) finds it behind the cursor and does not report it twice.
         credit_loss_at = start or EPOCH
@@ -203,13 +226,40 @@ class PaymentsRun(RunBase[PaymentPlan]):
     def _payment_records(
         self, payments: Sequence[SalesPayment], invoices: Sequence[SalesInvoiceSummary], read_at: datetime
     ) -> list[SourceRecord]:
-        by_number = {i.number: i for i in invoices if i.number}
-        by_reference = {normalize_reference(i.reference_number): i for i in invoices if i.reference_number}
-
         def changed(payment: SalesPayment) -> datetime:
             return from_netvisor_time(payment.last_modified) if payment.last_modified else read_at
 
         ordered = sorted(payments, key=lambda p: (changed(p), p.netvisor_key))
+        invoice_of = self._invoices_of(ordered, invoices)
+        open_after, paid_on = self._open_sums(ordered, invoice_of)
+        guid_of_invoice = self._invoices_written_to(ordered, invoice_of)
+        records = []
+        for payment in ordered:
+            invoice = invoice_of[payment.netvisor_key]
+            facts = replace(
+                _facts(payment, invoice),
+                open_after=open_after.get(payment.netvisor_key),
+                paid_on=paid_on.get(payment.netvisor_key),
+                severa_invoice_guid=(
+                    self.ledger_index.severa_guid(invoice.netvisor_key) or guid_of_invoice.get(invoice.netvisor_key)
+                    if invoice
+                    else None
+                ),
+            )
+            if facts.severa_invoice_guid is None and invoice is not None and _writes_back(facts, invoice):
+                # Matched here (fetch may read), so an unmatched payment fails in ``prepare`` and is
+                # reported once, not again on every re-read.
+                facts = self._match_in_severa(facts)
+            ref = SourceRef("netvisor", "payment", str(payment.netvisor_key))
+            records.append(SourceRecord(ref, changed(payment), facts, label=describe_payment(facts)))
+        return records
+
+    def _invoices_of(
+        self, ordered: Sequence[SalesPayment], invoices: Sequence[SalesInvoiceSummary]
+    ) -> dict[int, SalesInvoiceSummary | None]:
+        """Each payment's invoice: from the invoices read in the window, else asked for by number."""
+        by_number = {i.number: i for i in invoices if i.number}
+        by_reference = {normalize_reference(i.reference_number): i for i in invoices if i.reference_number}
         invoice_of: dict[int, SalesInvoiceSummary | None] = {}
         for payment in ordered:
             invoice = by_number.get(payment.invoice_number) if payment.invoice_number else None
@@ -222,44 +272,55 @@ class PaymentsRun(RunBase[PaymentPlan]):
             if invoice is None and payment.reference_number:
                 invoice = by_reference.get(normalize_reference(payment.reference_number))
             invoice_of[payment.netvisor_key] = invoice
-        per_invoice: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        return invoice_of
+
+    def _open_sums(
+        self, ordered: Sequence[SalesPayment], invoice_of: Mapping[int, SalesInvoiceSummary | None]
+    ) -> tuple[dict[int, Decimal | None], dict[int, date]]:
+        """Per payment, the invoice's open sum right after it (in the order Netvisor booked them, the order
+        they are written back in); and for a payment that leaves nothing open, the day the invoice was paid
+        in full: the latest of its payments' dates, not the date of the one booked last."""
+        per_invoice: dict[int, list[SalesPayment]] = defaultdict(list)
+        invoices: dict[int, SalesInvoiceSummary] = {}
         for payment in ordered:
             invoice = invoice_of[payment.netvisor_key]
-            if invoice is not None:
-                per_invoice[invoice.netvisor_key].append((payment.netvisor_key, payment.sum or Decimal(0)))
-        guid_of_invoice = self._invoices_written_to(ordered, invoice_of)
+            if invoice is not None and not _failed(payment):
+                per_invoice[invoice.netvisor_key].append(payment)
+                invoices[invoice.netvisor_key] = invoice
         open_after: dict[int, Decimal | None] = {}
-        for invoice_key, items in per_invoice.items():
-            open_now = next(i.open_sum for i in invoice_of.values() if i is not None and i.netvisor_key == invoice_key)
-            open_after.update(open_sums_after(items, open_now))
-        records = []
-        for payment in ordered:
-            invoice = invoice_of[payment.netvisor_key]
-            facts = PaymentFacts(
-                payment_key=payment.netvisor_key,
-                payment_date=payment.payment_date,
-                amount=payment.sum or Decimal(0),
-                invoice_number=payment.invoice_number,
-                reference=payment.reference_number,
-                payer=payment.name,
-                invoice=_invoice_facts(invoice) if invoice else None,
-                open_after=open_after.get(payment.netvisor_key),
-                severa_invoice_guid=(
-                    self.ledger_index.severa_guid(invoice.netvisor_key) or guid_of_invoice.get(invoice.netvisor_key)
-                    if invoice
-                    else None
-                ),
+        paid_on: dict[int, date] = {}
+        for key, items in per_invoice.items():
+            sums = open_sums_after([(p.netvisor_key, p.sum or Decimal(0)) for p in items], invoices[key].open_sum)
+            open_after.update(sums)
+            settling = [p.netvisor_key for p in items if _settles(sums[p.netvisor_key], invoices[key])]
+            if settling and any(p.payment_date for p in items):
+                day = self._paid_in_full_on(invoices[key], items)
+                paid_on.update(dict.fromkeys(settling, day))
+        return open_after, paid_on
+
+    def _paid_in_full_on(self, invoice: SalesInvoiceSummary, items: Sequence[SalesPayment]) -> date:
+        """The latest date among the invoice's payments: those read now, and, when they do not account for
+        all that was paid, its earlier ones (one more read of Netvisor's list, for this invoice only)."""
+        dates = [p.payment_date for p in items if p.payment_date]
+        paid = sum((p.sum or Decimal(0) for p in items), Decimal(0))
+        total, open_now = invoice.invoice_sum, invoice.open_sum
+        if total is not None and open_now is not None and abs(total - open_now) > abs(paid):
+            earlier = self.clients.netvisor.list_sales_payments(
+                invoice_key=invoice.netvisor_key, limit_by_type=NO_WRITE_OFFS, linked=True
             )
-            if facts.severa_invoice_guid is None and (facts.amount > 0 and invoice is not None):
-                # Matched here (fetch may read), so an unmatched payment fails in ``prepare`` and is
-                # reported once, not again on every re-read.
-                facts = self._match_in_severa(facts)
-            ref = SourceRef("netvisor", "payment", str(payment.netvisor_key))
-            records.append(SourceRecord(ref, changed(payment), facts, label=describe_payment(facts)))
-        return records
+            dates += [p.payment_date for p in earlier if p.payment_date and not _failed(p)]
+        return max(dates)
+
+    @staticmethod
+    def _untargeted_record(payment: SalesPayment, read_at: datetime) -> SourceRecord:
+        """A payment Netvisor did not target to any invoice: reported (``prepare``), never applied."""
+        changed = from_netvisor_time(payment.last_modified) if payment.last_modified else read_at
+        facts = replace(_facts(payment, None), linked=False)
+        return SourceRecord(SourceRef("netvisor", "payment", str(payment.netvisor_key)), changed, facts,
+                            label=describe_payment(facts))  # fmt: skip
 
     def _invoices_written_to(
-        self, ordered: Sequence[SalesPayment], invoice_of: dict[int, SalesInvoiceSummary | None]
+        self, ordered: Sequence[SalesPayment], invoice_of: Mapping[int, SalesInvoiceSummary | None]
     ) -> dict[int, str]:
         """Netvisor invoice key -> Severa invoice GUID, for invoices a payment was written back to before.
 
@@ -290,9 +351,14 @@ class PaymentsRun(RunBase[PaymentPlan]):
                 i for i in netvisor.iter_sales_invoices(last_modified_start=start) if str(i.netvisor_key) == ref.id
             ]
             return _credit_loss_record(invoices[0], self.run.now()) if invoices else None
-        payments = [p for p in netvisor.list_sales_payments(last_modified_start=start) if str(p.netvisor_key) == ref.id]
+        def read(linked: bool) -> list[SalesPayment]:
+            found = netvisor.list_sales_payments(last_modified_start=start, limit_by_type=NO_WRITE_OFFS, linked=linked)
+            return [p for p in found if str(p.netvisor_key) == ref.id]
+
+        payments = read(True)
         if not payments:
-            return None
+            untargeted = read(False)
+            return self._untargeted_record(untargeted[0], self.run.now()) if untargeted else None
         numbers = {p.invoice_number for p in payments if p.invoice_number}
         invoices = [i for n in numbers for i in netvisor.iter_sales_invoices(invoice_number=n)]
         records = self._payment_records(payments, invoices, self.run.now())
@@ -353,6 +419,41 @@ class PaymentsRun(RunBase[PaymentPlan]):
         if write_back.status:
             severa.set_invoice_status(guid, write_back.status)
         return guid
+
+
+def _settles(open_after: Decimal | None, invoice: SalesInvoiceSummary) -> bool:
+    """Nothing is left open after the payment (for a credit note: nothing left to refund)."""
+    if open_after is None:
+        return False
+    credit_note = invoice.invoice_sum is not None and invoice.invoice_sum < 0
+    return open_after >= 0 if credit_note else open_after <= 0
+
+
+def _failed(payment: SalesPayment) -> bool:
+    """The bank reported the payment failed: it settles nothing (salespaymentlist.nv BankStatus)."""
+    return payment.bank_status.strip().upper() not in ("", "OK")
+
+
+def _writes_back(facts: PaymentFacts, invoice: SalesInvoiceSummary) -> bool:
+    """Worth finding in Severa: a payment of an invoice, or a refund of a credit note."""
+    credit_note = invoice.invoice_sum is not None and invoice.invoice_sum < 0
+    return facts.amount > 0 or (credit_note and facts.amount < 0)
+
+
+def _facts(payment: SalesPayment, invoice: SalesInvoiceSummary | None) -> PaymentFacts:
+    error = " ".join(p for p in (payment.bank_status_error_code, payment.bank_status_error_text) if p)
+    return PaymentFacts(
+        payment_key=payment.netvisor_key,
+        payment_date=payment.payment_date,
+        amount=payment.sum or Decimal(0),
+        invoice_number=payment.invoice_number,
+        reference=payment.reference_number,
+        payer=payment.name,
+        invoice=_invoice_facts(invoice) if invoice else None,
+        open_after=None,
+        bank_status=payment.bank_status,
+        bank_error=error,
+    )
 
 
 def _invoice_facts(invoice: SalesInvoiceSummary) -> NetvisorInvoiceFacts:

@@ -79,7 +79,7 @@ def test_partial_payment_is_logged_with_what_stays_open() -> None:
     assert plan.kind == "partial"
     assert plan.payment_date is None
     assert plan.status is None, "no partially-paid status unless record_partial_payments is on"
-    assert "Partial payment 50,00 EUR from Asiakas Oy on 2026-11-20; open 150,00 EUR of 200,00 EUR" in plan.log_text
+    assert "Partial payment 50,00 EUR from Asiakas Oy on 20.11.2026; open 150,00 EUR of 200,00 EUR" in plan.log_text
 
 
 def test_partial_payment_status_when_configured() -> None:
@@ -95,6 +95,21 @@ def test_partial_payment_status_when_configured() -> None:
         (replace(FACTS, invoice=None), PaymentUnmatched, "no sales invoice"),
         (replace(FACTS, invoice=replace(INVOICE, status="creditloss")), PaymentNotApplicable, "credit loss"),
         (replace(FACTS, open_after=None), PaymentNotApplicable, "no open sum"),
+        (
+            replace(FACTS, linked=False, invoice=None, invoice_number=""),
+            PaymentUnmatched,
+            "not targeted to any invoice",
+        ),
+        (
+            replace(FACTS, bank_status="FAILED", bank_error="ERROR_IN_DUE_DATE Eräpäivä virheellinen"),
+            PaymentNotApplicable,
+            "the bank reported it failed (ERROR_IN_DUE_DATE Eräpäivä virheellinen)",
+        ),
+        (
+            replace(FACTS, invoice=replace(INVOICE, invoice_sum=Decimal("-200.00"), open_sum=Decimal("-200.00"))),
+            PaymentNotApplicable,
+            "a payment received for credit note 1001",
+        ),
     ],
 )
 def test_what_is_not_guessed_is_reported(facts: PaymentFacts, error: type[Exception], words: str) -> None:
@@ -116,3 +131,30 @@ def test_content_hash_is_the_payment_itself_not_what_is_open_now() -> None:
     assert payment_content_hash(replace(FACTS, open_after=Decimal("0"), severa_invoice_guid=None)) == base
     assert payment_content_hash(replace(FACTS, amount=Decimal("51.00"))) != base
     assert payment_content_hash(replace(FACTS, payment_date=date(2026, 11, 21))) != base
+
+
+def test_a_partial_payment_of_an_invoice_paid_in_full_by_now_does_not_set_partially_paid() -> None:
+    """Written back after the payment that completed it (the engine takes payments in change order), it
+    must not leave the invoice "partially paid"."""
+    paid_now = replace(FACTS, invoice=replace(INVOICE, open_sum=Decimal(0)))
+    plan = plan_write_back(paid_now, STATUSES, PaymentOptions(record_partial_payments=True))
+    assert (plan.kind, plan.status) == ("partial", None)
+
+
+def test_the_paid_date_is_the_day_the_invoice_was_paid_in_full() -> None:
+    last = replace(FACTS, open_after=Decimal(0), payment_date=date(2026, 11, 18), paid_on=date(2026, 11, 20))
+    plan = plan_write_back(last, STATUSES, PaymentOptions())
+    assert plan.payment_date == date(2026, 11, 20)
+    assert "paid in full (paid in full on 20.11.2026)" in plan.log_text
+
+
+def test_a_refund_of_a_credit_note_settles_it_and_is_not_a_reversal() -> None:
+    credit = replace(INVOICE, number="1002", invoice_sum=Decimal("-80.00"), open_sum=Decimal(0))
+    refund = replace(FACTS, amount=Decimal("-80.00"), invoice=credit, invoice_number="1002", open_after=Decimal(0))
+    plan = plan_write_back(refund, STATUSES, PaymentOptions())
+    assert (plan.kind, plan.status, plan.payment_date) == ("paid", "Maksettu", date(2026, 11, 20))
+    assert plan.log_text.startswith("Refund 80,00 EUR to Asiakas Oy on 20.11.2026: the credit note is settled.")
+    part = plan_write_back(replace(refund, amount=Decimal("-30.00"), open_after=Decimal("-50.00")), STATUSES,
+                           PaymentOptions())  # fmt: skip
+    assert (part.kind, part.status) == ("partial", None)
+    assert "50,00 EUR still to refund" in part.log_text

@@ -60,7 +60,13 @@ class Netvisor:
         self.payments, self.invoices = payments, invoices
         self.windows: list[datetime | None] = []
 
-    def list_sales_payments(self, *, last_modified_start: datetime | None = None) -> list[SalesPayment]:
+    def list_sales_payments(
+        self, *, last_modified_start: datetime | None = None, limit_by_type: str | None = None, linked: bool = True
+    ) -> list[SalesPayment]:
+        """Payments targeted to invoices (every one here); none that is not."""
+        assert limit_by_type == "excludecreditloss", "credit-loss write-offs are never read as payments"
+        if not linked:
+            return []
         self.windows.append(last_modified_start)
         return self.payments
 
