@@ -21,6 +21,7 @@ from severa_netvisor.cli.targets import SandboxTarget
 
 from sandbox.environment import Sandbox
 from sandbox.kept import link_of
+from sandbox.severa.cases import hour_entry, move_hour_entry
 from sandbox.severa.seed import READY_STATUS
 from sandbox.template import REPO_ROOT
 
@@ -47,14 +48,28 @@ def _mistype_a_reference(sandbox: Sandbox) -> str:
             f"({invoice['ReferenceNumber']} instead of {good})")
 
 
+#: Real-world invoices (sandbox/severa/cases.py) whose VAT treatment the demo points out.
+_VAT_SHOWN = (("90001", "domestic reverse charge, construction"), ("90002", "an EU service sale, reverse charge"))
+
+
 def _accountant_sends_invoices(sandbox: Sandbox) -> str:
-    """The accountant sends the new invoices to the customers from Netvisor (they get their vouchers)."""
+    """What two real-world invoices carry in Netvisor; then the accountant sends the new invoices to the
+    customers from Netvisor (they get their vouchers)."""
     assert sandbox.netvisor is not None
+    state = sandbox.netvisor.company.state
+    shown = []
+    for number, meaning in _VAT_SHOWN:
+        invoice = state.invoice_by_number(number)
+        if invoice is not None:
+            customer = state.customers.get(invoice.customer_key)
+            codes = "/".join(sorted({line.vat_code for line in invoice.lines}))
+            shown.append(f"invoice {number} to {customer.name if customer else '?'} carries VAT code {codes} "
+                         f"({meaning}) and its note: {invoice.fields.get('salesinvoicefreetextafterlines', '')!r}")
     sent = sandbox.netvisor.send_invoices()
-    return (
-        f"In Netvisor, the accountant sends the {sent} new invoices and credit notes to the customers "
-        "(a credit note can be matched to its invoice only once both are sent)"
-    )
+    lines = [f"In Netvisor, {line}" for line in shown]
+    lines.append(f"In Netvisor, the accountant sends the {sent} new invoices and credit notes to the customers "
+                 "(a credit note can be matched to its invoice only once both are sent)")
+    return "\n-- ".join(lines)
 
 
 def _payments_arrive(sandbox: Sandbox) -> str:
@@ -69,7 +84,22 @@ def _payments_arrive(sandbox: Sandbox) -> str:
         amount = invoice.open_sum if index < 2 else (invoice.open_sum / 2).quantize(Decimal("0.01"))
         sandbox.netvisor.add_payment(invoice.key, amount)
         lines.append(f"invoice {invoice.number}: {amount} of {invoice.amount} EUR")
+    # A payment whose reference matches no invoice: Netvisor cannot target it, nor may the integration.
+    stray = sandbox.netvisor.add_unlinked_payment("45.00", "1234561", name="Asiakas Tuntematon")
+    lines.append(f"and {stray.sum} EUR from {stray.name} whose reference {stray.reference_number} matches no invoice")
     return "In Netvisor, a bank statement brings payments: " + "; ".join(lines)
+
+
+def _move_an_hour_entry(sandbox: Sandbox) -> str:
+    """Someone moves an hour entry already in payroll to the next day in Severa."""
+    assert sandbox.severa is not None
+    state = sandbox.severa.state
+    entry = hour_entry(state, "hours_moved", "moves")
+    before = as_date(entry["EventDate"])
+    move_hour_entry(state, entry["GUID"], days=1)
+    user = state.users[entry["UserGUID"]]
+    return (f"In Severa, {user['FirstName']} {user['LastName']}'s {entry['Quantity']} h entry of {before} is moved "
+            f"to {as_date(entry['EventDate'])}: payroll must lose it on the old day and get it on the new one")
 
 
 STEPS = [
@@ -87,6 +117,8 @@ STEPS = [
     Step("payments", "Netvisor payments -> Severa payment date, paid status, log entries", before=_payments_arrive),
     Step("payments", "Second run: the same payments change nothing twice"),
     Step("hours", "Approved Severa hour entries -> Netvisor payroll workdays"),
+    Step("hours", "Second run: the moved entry's old day and new day are both replaced in payroll",
+         before=_move_an_hour_entry),
 ]
 
 

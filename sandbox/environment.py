@@ -46,6 +46,9 @@ class SandboxSize:
     accounts: int = 12
     invoices: int = 30
     hour_entries: int = 120
+    #: The hand-made cases of ``sandbox/severa/cases.py`` too: reverse charge at home and in the EU,
+    #: credit notes across the rate change, hour entries to move and delete, ...
+    real_world: bool = True
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Sandbox:
             accounts=self.size.accounts,
             invoices=self.size.invoices,
             hour_entries=self.size.hour_entries,
+            real_world=self.size.real_world,
         )
         self.severa = SeveraSimulator(api_key=SANDBOX_SEVERA_SECRET["api_key"], state=state).start()
         self.netvisor = NetvisorSimulator([Company(dimension_names=SANDBOX_DIMENSION_NAMES)]).start()

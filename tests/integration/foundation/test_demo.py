@@ -45,10 +45,34 @@ def test_the_demo_runs_every_transfer_and_shows_the_outcome(demo_output: str) ->
     closing = output.split("\nWhat needs you:\n")[-1]
     assert "invoice 6" in closing
     assert "failures list" in closing
-    # Invoice 6, and two days of hours of a user the mapping gives no employee number.
-    assert "Demo finished: every run worked; 3 record(s) wait for you (above)." in output
+    # Invoice 6; invoice 90100 of the second business unit (the first one's 90100 is in Netvisor); the
+    # payment whose reference matches no invoice; two days of hours of a user the mapping gives no
+    # employee number.
+    assert "Demo finished: every run worked; 5 record(s) wait for you (above)." in output
+    assert "Netvisor already holds invoice number 90100, but not as this invoice" in closing
+    assert "not targeted to any invoice in Netvisor" in closing
     # The seeded credit note credits an invoice that never went to Netvisor: it waits, and says so.
-    assert "waiting for something to happen first" in output.split("== invoices: Second run")[1]
+    second_invoices = output.split("== invoices: Second run")[1].split("\n== ", maxsplit=1)[0]
+    assert "waiting for something to happen first" in second_invoices
+
+
+def test_the_demo_shows_the_real_world_cases(demo_output: str) -> None:
+    output = demo_output
+    # A domestic reverse-charge invoice and an EU service invoice, with their VAT codes and notes.
+    assert "invoice 90001 to Kivirakenne Oy carries VAT code RAMY" in output
+    assert "arvonlisäveron maksaa ostaja (AVL 8 c §)" in output
+    assert "invoice 90002 to Nordic Analytics AB carries VAT code EUPM312" in output
+    assert "Buyer's VAT number: SE556677889901" in output
+    # Credit notes are matched on the run after the accountant sent the invoices, not before.
+    first = output.split("== invoices: Severa invoices")[1].split("\n== ", maxsplit=1)[0]
+    second = output.split("== invoices: Second run")[1].split("\n== ", maxsplit=1)[0]
+    assert "credit notes matched" not in first
+    assert re.search(r"\b[1-9]\d*  credit notes matched", second), second
+    # An hour entry moved to another day: its new day is added and its old day replaced in payroll.
+    assert "h entry of" in output
+    moved = output.split("== hours: Second run")[1].split("\n== ", maxsplit=1)[0].split("\nNetvisor now holds")[0]
+    assert "1  new in Netvisor" in moved
+    assert "1  updated in Netvisor" in moved
 
 
 def test_the_demo_speaks_plainly(demo_output: str) -> None:

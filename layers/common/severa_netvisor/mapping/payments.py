@@ -164,7 +164,7 @@ def _not_a_payment(facts: PaymentFacts) -> None:
     what = describe_payment(facts)
     if not facts.linked:
         raise PaymentUnmatched(
-            f"{what} is not targeted to any invoice in Netvisor (its reference matches none), so it is not "
+            f"{what}: not targeted to any invoice in Netvisor (its reference matches none), so it is not "
             "written to Severa. Target it to its invoice in Netvisor; the next run then records it."
         )
     if facts.failed_at_the_bank:

@@ -407,7 +407,7 @@ class InvoicesRun(RunBase[Any]):
         raise AmbiguousInvoiceError(
             f"Netvisor already holds invoice number {mapped.number}, but "
             + ("more than one such invoice agrees with this one" if same else "not as this invoice")
-            + f" ({details}); it is not adopted"
+            + f" ({details}); neither is changed"
         )
 
     # -- Severa write-back ------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_a_payment_netvisor_did_not_target_is_reported_then_written_back_once_ta
     [failure] = w.open_failures("payments")
     assert failure.reason.startswith(
         f"Netvisor payment {stray.key} of 120,00 EUR from Matti Meikäläinen on "
-        f"{PAY_DAY.day}.{PAY_DAY.month}.{PAY_DAY.year} to reference RF18 5390 0754 7034 is not targeted to any "
+        f"{PAY_DAY.day}.{PAY_DAY.month}.{PAY_DAY.year} to reference RF18 5390 0754 7034: not targeted to any "
         "invoice in Netvisor"
     )
 
