@@ -17,6 +17,11 @@ date with this run's creates) is searched by customer number and business ID in 
 accounts share (a city's billing units) is never used to match: the business IDs are counted over every
 Severa account once per run, in fetch (one more read, only when something changed).
 
+E-mail invoicing goes to the address the account's invoices are sent to (their buyer e-mail), not the
+account's general e-mail: the invoices transfer notes it beside the ledger (``invoicing-email``, in its
+fetch, before it brings a new customer over), and this transfer sends it with the customer; a noted
+address Netvisor does not have yet brings its account into the next run.
+
 Every customer this integration creates can be found again: by its number, its business ID, or the
 code made from its Severa GUID (``SEV-…``) an account without a number gets. When the operator
 switches those codes off, an account with neither number nor business ID cannot be looked up: its
@@ -60,6 +65,12 @@ PAGE_SIZE = 100
 ACCOUNT_TYPE = "account"
 #: Side entry: a create of an account Netvisor cannot be searched for, sent and not yet answered.
 CREATE_GUARD_TYPE = "customer-create"
+#: Side entry: the e-mail address an account's invoices go to (noted by the invoices transfer).
+INVOICING_EMAIL_TYPE = "invoicing-email"
+
+
+def invoicing_email_ref(account_guid: str) -> SourceRef:
+    return SourceRef("severa", INVOICING_EMAIL_TYPE, account_guid)
 
 
 def account_ref(account_guid: str) -> SourceRef:
@@ -204,6 +215,9 @@ class CustomersRun(RunBase[MappedCustomer]):
         self._book: _CustomerBook | None = None
         #: Business IDs several Severa accounts share, counted in fetch (``_shared_business_ids``).
         self._shared: frozenset[str] | None = None
+        #: Account GUID -> the e-mail its invoices go to; and the accounts whose address Netvisor lacks.
+        self._emails: dict[str, str] | None = None
+        self._emails_to_send: set[str] = set()
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
@@ -211,6 +225,8 @@ class CustomersRun(RunBase[MappedCustomer]):
         read_at = self.run.now()  # before the read: a change during it is read again next run
         asked, placed = window(since, read_at, self.run.overlap, EPOCH)
         customers = severa.customers_changed_since(asked, options=READ_OPTIONS)
+        changed = {c.guid for c in customers}
+        customers += [c for c in map(severa.customer, sorted(self._invoicing_emails_to_send() - changed)) if c]
         if not customers:
             return
         if asked == EPOCH:  # every account was read: count the business IDs from them
@@ -250,6 +266,17 @@ class CustomersRun(RunBase[MappedCustomer]):
             label=account_label(customer),
         )
 
+    def _invoicing_emails_to_send(self) -> set[str]:
+        """The invoicing e-mails the invoices transfer noted (one ledger read per run); returns the
+        accounts whose address Netvisor does not have yet."""
+        if self._emails is None:
+            self._emails = {}
+            for entry in self.run.ledger.entries_of("severa", INVOICING_EMAIL_TYPE):
+                self._emails[entry.ref.id] = entry.target_key or ""
+                if entry.status is not LedgerStatus.DONE:
+                    self._emails_to_send.add(entry.ref.id)
+        return set(self._emails_to_send)
+
     def _shared_business_ids(self) -> frozenset[str]:
         """Business IDs more than one Severa account has: one read of every account, once per run."""
         if self._shared is None:
@@ -271,6 +298,7 @@ class CustomersRun(RunBase[MappedCustomer]):
         if customer is None or not customer.guid:
             return None
         self._shared_business_ids()
+        self._invoicing_emails_to_send()
         addresses = severa.addresses_changed_since(EPOCH, account_guid=ref.id)
         contacts = severa.contacts_changed_since(EPOCH, account_guid=ref.id)
         return self._record(customer, customer.updated_ts or customer.insert_ts, addresses, contacts)
@@ -280,7 +308,8 @@ class CustomersRun(RunBase[MappedCustomer]):
         details: CustomerDetails = record.data
         for part in (details.customer, *details.addresses, *details.contacts):
             refuse_forbidden_characters(part, record.name)
-        mapped = map_customer(details, options=self.options)
+        email = (self._emails or {}).get(details.customer.guid or "")
+        mapped = map_customer(details, options=self.options, invoicing_email=email)
         return PlannedWrite(
             record=record, payload=mapped, summary=mapped.summary(), body=build_customer(mapped.customer)
         )
@@ -331,7 +360,16 @@ class CustomersRun(RunBase[MappedCustomer]):
             key = int(existing_key)
             netvisor.edit_customer(key, mapped.customer, body=planned.body)
         self._directory.remember(key, mapped)
+        self._invoicing_email_sent(mapped)
         return str(key)
+
+    def _invoicing_email_sent(self, mapped: MappedCustomer) -> None:
+        """Netvisor has the account's invoicing e-mail now: it no longer brings the account into a run."""
+        guid = mapped.account_guid
+        if guid in self._emails_to_send:
+            email = (self._emails or {}).get(guid, "")
+            self.run.ledger.note(invoicing_email_ref(guid), target_key=email, summary={"email": email}, open_=False)
+            self._emails_to_send.discard(guid)
 
 
 def build_transfer(context: TransferContext) -> CustomersTransfer:

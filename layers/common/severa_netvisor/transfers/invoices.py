@@ -50,6 +50,7 @@ from severa_netvisor.mapping.invoices import (
     CUSTOMER_PLACEHOLDER_PREFIX,
     InvoiceValidationError,
     MappedInvoice,
+    buyer_email,
     customer_placeholder,
     invoice_label,
     local_date,
@@ -75,7 +76,7 @@ from severa_netvisor.transfers.credit_notes import (
     prepare_match,
     waiting_matches,
 )
-from severa_netvisor.transfers.customers import account_ref
+from severa_netvisor.transfers.customers import account_ref, invoicing_email_ref
 from severa_netvisor.transfers.invoice_pickup import Pickup, check_pickup, spool_invoices
 
 __all__ = [
@@ -203,6 +204,24 @@ class InvoicesRun(RunBase[Any]):
         """Read (here, off the writer thread) what ``prepare`` needs besides the invoices themselves."""
         self._learn_reverse_charge(invoices, bulk=bulk)
         self._learn_supply_dates(invoices)
+        self._note_invoicing_emails(invoices)
+
+    def _note_invoicing_emails(self, invoices: Sequence[Invoice]) -> None:
+        """Note beside the ledger the address each customer's invoices go to (the latest invoice's buyer
+        e-mail), before any customer is brought over: the customers transfer sends it as the customer's
+        e-mail invoicing address (``transfers.customers``)."""
+        emails: dict[str, str] = {}
+        for invoice in sorted(invoices, key=lambda i: i.entry_date):
+            email = buyer_email(invoice)
+            if email and invoice.account_guid:
+                emails[invoice.account_guid] = email
+        if not emails:
+            return
+        noted = self.run.ledger.get([invoicing_email_ref(guid) for guid in emails])
+        for guid, email in sorted(emails.items()):
+            entry = noted.get(invoicing_email_ref(guid))
+            if entry is None or entry.target_key != email:
+                self.run.ledger.note(invoicing_email_ref(guid), target_key=email, summary={"email": email}, open_=True)
 
     def _learn_reverse_charge(self, invoices: Sequence[Invoice], *, bulk: bool) -> None:
         """The customers' ReverseCharge flags, for the invoices whose VAT depends on it (a 0 % row on an

@@ -22,7 +22,7 @@ from sandbox.severa.state import Record
 from tests.integration.rig import World, world
 from tests.integration.transfers.invoices import checks
 
-CASES = ("construction", "rate_change", "positive_credit_note", "same_number")
+CASES = ("construction", "outside_eu", "rate_change", "positive_credit_note", "same_number")
 
 
 @pytest.fixture
@@ -191,6 +191,28 @@ def test_a_credit_note_waiting_longer_than_configured_is_an_open_failure_until_i
     done = w.run_engine("invoices")
     assert (done.also, done.failures_closed) == ({"credit notes matched": 1}, 1), done
     assert w.open_failures("invoices") == []
+
+
+# -- the customer's invoicing e-mail -------------------------------------------------------------------
+
+
+def test_e_mail_invoicing_goes_to_the_address_the_invoices_are_sent_to(w: World) -> None:
+    only(w, "outside_eu")
+    [invoice] = invoices_of(w.severa.state, "outside_eu")  # Fjord Data AS: no e-invoice address
+    w.run_engine("invoices")
+
+    [customer] = [c for c in w.netvisor.state.customers.values() if c.code == "20004"]
+    assert customer.fields["email"] == "laskut@fjord.example.com"  # the account's general e-mail
+    assert customer.fields["emailinvoicingaddress"] == "ostolaskut@fjord.example.com"  # the invoice's buyer
+
+    # A later invoice goes to another address: the next customers run sends it to Netvisor, once.
+    invoice["BuyerOrganization"]["buyerEmailaddressIdentifier"] = "ap@fjord.example.com"
+    invoice["InvoiceStatus"] = READY_STATUS
+    w.run_engine("invoices")
+    customers = w.run_engine("customers")
+    assert customers.updated == 1, customers
+    assert customer.fields["emailinvoicingaddress"] == "ap@fjord.example.com"
+    assert w.run_engine("customers").updated == 0
 
 
 # -- invoices numbered per business unit ---------------------------------------------------------------
