@@ -906,33 +906,16 @@ def sales_payment_list(request: Request) -> bytes:
     1 those with one. Each payment carries its BankStatus, and BankStatusErrorDescription (with its code)
     when the bank reported it failed (the page's sample answer: FAILED, ERROR_IN_DUE_DATE)."""
     state = request.state
-    start = _param_datetime(request.param("lastmodifiedstart"), "lastmodifiedstart")
-    end = _param_datetime(request.param("lastmodifiedend"), "lastmodifiedend")
-    invoice_key = request.param("invoicenetvisorkey")
-    invoice_number = request.param("invoicenumber")
-    begin, finish = request.param("begindate"), request.param("enddate")
-    above = request.param("abovenetvisorkey")
     by_type, linked = request.param("limitbytype"), request.param("limitlinkedpayments")
     if by_type not in (None, "onlycreditloss", "excludecreditloss"):
         raise data_form_incorrect(f"Unknown limitbytype: {by_type}")
     if linked not in (None, "0", "1"):
         raise data_form_incorrect(f"limitlinkedpayments must be 0 or 1: {linked}")
+    wanted = _payment_filter(request)
     listing = etree.Element("SalesPaymentList")
     with state.lock:
         for payment in sorted(state.payments.values(), key=lambda p: p.key):
-            if start is not None and payment.last_modified < start:
-                continue
-            if end is not None and payment.last_modified > end:
-                continue
-            if invoice_key is not None and str(payment.invoice_key) != invoice_key:
-                continue
-            if invoice_number is not None and payment.invoice_number != invoice_number:
-                continue
-            if begin is not None and payment.payment_date < _date(begin, "begindate"):
-                continue
-            if finish is not None and payment.payment_date > _date(finish, "enddate"):
-                continue
-            if above is not None and payment.key <= int(above):
+            if not wanted(payment):
                 continue
             if by_type is not None and (payment.kind == "creditloss") != (by_type == "onlycreditloss"):
                 continue
@@ -940,6 +923,30 @@ def sales_payment_list(request: Request) -> bytes:
                 continue
             _payment_element(listing, payment)
     return render.ok_document(request.now, listing)
+
+
+def _payment_filter(request: Request) -> Callable[[PaymentRecord], bool]:
+    """salespaymentlist.nv's time, invoice, date and key limits as one test of a payment."""
+    start = _param_datetime(request.param("lastmodifiedstart"), "lastmodifiedstart")
+    end = _param_datetime(request.param("lastmodifiedend"), "lastmodifiedend")
+    invoice_key, invoice_number = request.param("invoicenetvisorkey"), request.param("invoicenumber")
+    begin, finish = request.param("begindate"), request.param("enddate")
+    first_day = _date(begin, "begindate") if begin is not None else None
+    last_day = _date(finish, "enddate") if finish is not None else None
+    above = request.param("abovenetvisorkey")
+
+    def wanted(payment: PaymentRecord) -> bool:
+        return not (
+            (start is not None and payment.last_modified < start)
+            or (end is not None and payment.last_modified > end)
+            or (invoice_key is not None and str(payment.invoice_key) != invoice_key)
+            or (invoice_number is not None and payment.invoice_number != invoice_number)
+            or (first_day is not None and payment.payment_date < first_day)
+            or (last_day is not None and payment.payment_date > last_day)
+            or (above is not None and payment.key <= int(above))
+        )
+
+    return wanted
 
 
 def _payment_element(listing: etree._Element, payment: PaymentRecord) -> None:
