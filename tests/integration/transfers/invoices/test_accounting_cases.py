@@ -22,7 +22,7 @@ from sandbox.severa.state import Record
 from tests.integration.rig import World, world
 from tests.integration.transfers.invoices import checks
 
-CASES = ("construction", "outside_eu", "rate_change", "positive_credit_note", "same_number")
+CASES = ("construction", "eu_goods", "outside_eu", "rate_change", "positive_credit_note", "same_number")
 
 
 @pytest.fixture
@@ -191,6 +191,62 @@ def test_a_credit_note_waiting_longer_than_configured_is_an_open_failure_until_i
     done = w.run_engine("invoices")
     assert (done.also, done.failures_closed) == ({"credit notes matched": 1}, 1), done
     assert w.open_failures("invoices") == []
+
+
+# -- the status an invoice arrives with in Netvisor --------------------------------------------------
+
+
+def test_with_netvisor_status_open_invoices_arrive_sent_and_their_credit_notes_need_no_accountant(w: World) -> None:
+    only(w, "positive_credit_note")
+    w.set_mapping(invoices={"netvisor_status": "open"})  # Severa's e-invoicing operator sends the invoices
+    invoices = by_number(w, "positive_credit_note")
+
+    first = w.run_engine("invoices")
+
+    assert (first.created, first.failed) == (2, 0), first
+    assert [i.status for n in (90010, 90011) for i in in_netvisor(w, n)] == ["open", "open"]
+    # Already sent: the next run matches the credit note without anyone sending them from Netvisor.
+    matched = w.run_engine("invoices")
+    assert (matched.also, matched.waiting) == ({"credit notes matched": 1}, 0), matched
+    assert invoices[90010]["InvoiceStatus"] == PAID_STATUS
+
+
+def test_by_default_invoices_arrive_unsent_and_one_severa_has_sent_arrives_open(w: World) -> None:
+    for record in w.severa.state.invoices.values():
+        if record.get("_case") not in ("construction", "outside_eu"):
+            record["InvoiceStatus"] = "Luonnos"  # a draft: neither ready nor sent
+    [sent_by_severa] = invoices_of(w.severa.state, "outside_eu")
+    sent_by_severa["InvoiceStatus"] = SENT_STATUS  # sent to the buyer from Severa (15.9.2026)
+    w.set_mapping(invoices={"sent_since": "2026-09-01"})
+
+    summary = w.run_engine("invoices")
+
+    assert (summary.created, summary.failed) == (2, 0), summary
+    [ready], [sent] = in_netvisor(w, 90001), in_netvisor(w, 90004)
+    # Netvisor sends the one ready in Severa; it must never send again the one Severa has sent.
+    assert (ready.status, sent.status) == ("unsent", "open")
+
+
+# -- Severa's sales account as Netvisor's account suggestion ------------------------------------------
+
+
+def test_severas_sales_account_becomes_netvisors_account_suggestion_only_when_asked(w: World) -> None:
+    only(w, "rate_change")  # dated before eu_goods, so that the next run reads on from here
+    w.run_engine("invoices")
+    [plain] = in_netvisor(w, 90005)
+    assert {line.account_suggestion for line in plain.lines} == {""}, "off by default: the product's account"
+
+    only(w, "eu_goods")
+    w.set_mapping(invoices={"use_severa_sales_account": True, "sales_accounts": {"3000": "3010"}})
+    [invoice] = invoices_of(w.severa.state, "eu_goods")
+    invoice["InvoiceStatus"] = READY_STATUS
+    invoice["InvoiceRows"][1]["rowSalesAccountNumber"] = "3350"  # not in sales_accounts: sent as it is
+
+    summary = w.run_engine("invoices")
+
+    assert (summary.created, summary.failed) == (1, 0), summary
+    [sent] = in_netvisor(w, 90003)
+    assert [line.account_suggestion for line in sent.lines] == ["3010", "3350"]
 
 
 # -- the customer's invoicing e-mail -------------------------------------------------------------------

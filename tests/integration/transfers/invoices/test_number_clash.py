@@ -17,6 +17,7 @@ import pytest
 from severa_netvisor.engine import RunSummary
 
 from sandbox.aws import LocalAws
+from sandbox.netvisor.state import finnish_reference
 from sandbox.severa import build_state
 from sandbox.severa.seed import READY_STATUS, SENT_STATUS
 from tests.integration.rig import World, new_state_table, world
@@ -76,7 +77,7 @@ def test_a_different_invoice_under_the_same_number_is_refused(sims: World, local
 
 def _clash(sims: World, aws: LocalAws, change: str) -> tuple[RunSummary, list[dict[str, Any]], dict[str, Any]]:
     """The ledger is lost and one invoice is readied again, while Netvisor's invoice with its number
-    differs in ``change`` only (the same total and reference)."""
+    differs in ``change`` only (otherwise the same total, customer, date and reference)."""
     netvisor = sims.netvisor
     ready = checks.ready_invoices(sims.severa.state)
     _run(sims, aws)
@@ -86,6 +87,8 @@ def _clash(sims: World, aws: LocalAws, change: str) -> tuple[RunSummary, list[di
     if change == "customer":
         other = next(c for c in netvisor.state.customers.values() if c.key != copy.customer_key)
         copy.customer_key = other.key
+    elif change == "reference":
+        copy.reference_number = finnish_reference(4242)
     else:
         copy.invoice_date -= timedelta(days=3)
     clash["InvoiceStatus"] = READY_STATUS
@@ -112,3 +115,13 @@ def test_the_same_number_and_total_on_another_date_is_not_adopted(sims: World, l
     assert "date " in message["message"]
     assert "customer" not in message["message"].split("(", 1)[1]
     assert clash["InvoiceStatus"] == READY_STATUS
+
+
+def test_the_same_number_and_total_with_another_reference_is_not_adopted(sims: World, local_aws: LocalAws) -> None:
+    summary, messages, clash = _clash(sims, local_aws, "reference")
+    assert (summary.failed, summary.adopted) == (1, 0), summary
+    [message] = messages
+    assert message["error_class"] == "AmbiguousInvoiceError"
+    assert f"reference {finnish_reference(4242)} (this one {clash['ReferenceNumber']})" in message["message"]
+    assert clash["InvoiceStatus"] == READY_STATUS
+    assert max(checks.numbers_in_netvisor(sims.netvisor.state).values()) == 1
