@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from severa_netvisor.credentials import NetvisorCredentials
 from severa_netvisor.netvisor.auth import MacInput, compute_mac, format_timestamp, signed_headers
+from severa_netvisor.netvisor.client import _url
 
 CREDENTIALS = NetvisorCredentials(
     customer_id="CID123",
@@ -62,6 +64,23 @@ def test_the_mac_covers_the_exact_url():
     a = signed_headers(CREDENTIALS, URL, now=MOMENT, transaction_id=TXID)
     b = signed_headers(CREDENTIALS, URL + "&x=1", now=MOMENT, transaction_id=TXID)
     assert a["X-Netvisor-Authentication-MAC"] != b["X-Netvisor-Authentication-MAC"]
+
+
+def test_the_urls_the_transfers_send_sign_the_same_encoded_or_not():
+    # Public clients disagree on whether Netvisor's MAC covers the percent-encoded URL (see _url): the
+    # values the transfers send (times, keys, key lists, invoice numbers) must need no encoding at all.
+    params = {
+        "lastmodifiedstart": "2026-03-03T09:00:00",
+        "changedsince": "2026-03-03T09:00:00",
+        "netvisorkeylist": "12,13,14",
+        "invoicenumber": "90100",
+        "limitbytype": "excludecreditloss",
+        "limitlinkedpayments": "1",
+    }
+    url = _url("https://isvapi.netvisor.fi", "salespaymentlist.nv", params)
+    assert "%" not in url
+    assert unquote(url) == url
+    assert "lastmodifiedstart=2026-03-03T09:00:00" in url
 
 
 def test_a_fresh_transaction_id_per_request():
