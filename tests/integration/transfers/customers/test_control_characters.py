@@ -1,6 +1,7 @@
 """A control character in one Severa record fails that record alone, named with its field and the fix,
 through both simulators: the Severa simulator writes the character as Severa does (``&#x1;``), the
-client reads it leniently, each transfer's ``prepare`` refuses the record, the rest go through."""
+client reads it leniently, each transfer's ``prepare`` refuses the record, the rest go through. A name
+longer than Netvisor takes is named the same way, before anything is sent."""
 
 from __future__ import annotations
 
@@ -46,3 +47,23 @@ def test_a_customer_name_with_a_control_character_fails_alone(systems: World) ->
     again = systems.run_engine("customers")
     assert (again.created, again.failed, again.failures_closed) == (1, 0, 1), again
     assert systems.open_failures("customers") == []
+
+
+def test_a_customer_name_longer_than_netvisor_takes_is_named_before_sending(systems: World) -> None:
+    # customer.nv (77000554181): the name takes at most 250 characters; the simulator refuses more.
+    accounts = sorted(systems.severa.state.customers.values(), key=lambda a: int(a["Number"]))
+    long = accounts[2]
+    clean_name = long["Name"]
+    long["Name"] = clean_name + " Laskutusyksikkö" * 16  # over 250 characters
+    systems.severa.state.accounts[long["GUID"]]["Name"] = long["Name"]
+
+    summary = systems.run_engine("customers")
+
+    assert (summary.created, summary.failed) == (len(accounts) - 1, 1), summary
+    assert systems.netvisor.request_log.count("customer.nv", outcome="OK") == len(accounts) - 1
+    assert systems.netvisor.request_log.count("customer.nv") == len(accounts) - 1, "never sent to be refused"
+    [failure] = systems.open_failures("customers")
+    assert f"(number {long['Number']}" in failure.reason
+    assert f"customer name: '{clean_name}" in failure.reason
+    assert f"has {len(long['Name'])} characters; Netvisor allows at most 250" in failure.reason
+    assert "Shorten it in Severa" in failure.reason
