@@ -186,9 +186,10 @@ class _CustomerBook:
             self._contacts.setdefault(contact.account_guid or "", []).append(contact)
 
     @classmethod
-    def read(cls, severa: SeveraClient) -> _CustomerBook:
+    def read(cls, severa: SeveraClient, customers: Sequence[Customer] | None = None) -> _CustomerBook:
+        """Every customer (unless the run has read them all already), address and contact."""
         return cls(
-            severa.customers_changed_since(EPOCH, options=READ_OPTIONS),
+            customers if customers is not None else severa.customers_changed_since(EPOCH, options=READ_OPTIONS),
             severa.addresses_changed_since(EPOCH),
             severa.contacts_changed_since(EPOCH),
         )
@@ -213,8 +214,10 @@ class CustomersRun(RunBase[MappedCustomer]):
         self._directory = _NetvisorDirectory(clients)
         self._single_reads = 0
         self._book: _CustomerBook | None = None
-        #: Business IDs several Severa accounts share, counted in fetch (``_shared_business_ids``).
+        #: Business IDs several Severa accounts share, counted in fetch (``_shared_business_ids``), and
+        #: every account as read for that count (the bulk read of ``fetch_one`` takes them).
         self._shared: frozenset[str] | None = None
+        self._everyone: list[Customer] | None = None
         #: Account GUID -> the e-mail its invoices go to; and the accounts whose address Netvisor lacks.
         self._emails: dict[str, str] | None = None
         self._emails_to_send: set[str] = set()
@@ -280,14 +283,15 @@ class CustomersRun(RunBase[MappedCustomer]):
     def _shared_business_ids(self) -> frozenset[str]:
         """Business IDs more than one Severa account has: one read of every account, once per run."""
         if self._shared is None:
-            self._shared = shared_business_ids(self.clients.severa.customers_changed_since(EPOCH, INCLUDE_INACTIVE))
+            self._everyone = self.clients.severa.customers_changed_since(EPOCH, options=READ_OPTIONS)
+            self._shared = shared_business_ids(self._everyone)
         return self._shared
 
     def fetch_one(self, ref: SourceRef) -> SourceRecord | None:
         """One customer now (3 Severa calls); once a run has needed a few (an invoice backlog with many
         new customers), every customer is read in bulk instead, 3 calls in all (``_CustomerBook``)."""
         if self._book is None and self._single_reads >= BULK_AFTER:
-            self._book = _CustomerBook.read(self.clients.severa)
+            self._book = _CustomerBook.read(self.clients.severa, self._everyone)
         found = self._book.details(ref.id) if self._book is not None else None
         if found is not None:
             known = found.customer
