@@ -147,8 +147,10 @@ def note_waiting(
 
 
 def waiting_matches(run: RunContext, written: Mapping[str, str], at: datetime) -> list[SourceRecord]:
-    """The open waiting matches, as records, with what is known of their invoices."""
-    waiting = [e for e in run.ledger.entries_of("severa", MATCH_TYPE) if e.status is not LedgerStatus.DONE]
+    """The open waiting matches, as records, with what is known of their invoices; and the matches made
+    whose Severa write-back is still owed (a run stopped between the two), so it is made."""
+    entries = run.ledger.entries_of("severa", MATCH_TYPE)
+    waiting = [e for e in entries if e.status is not LedgerStatus.DONE or e.writeback_pending]
     if not waiting:
         return []
     originals = {e.summary.get("original_guid", "") for e in waiting}
@@ -210,7 +212,7 @@ def make_match(netvisor: NetvisorClient, match: CreditMatch, *, today: date, wai
         _wait(f"{match.label}: {' and '.join(unsent)} must be sent in Netvisor before they can be matched", overdue)
     number = found[original].number if original in found else match.original_number
     _match(netvisor, match, original)
-    return _outcome(netvisor, match, original, number or "")
+    return match_outcome(netvisor, match, original, number or "")
 
 
 def _wait(reason: str, overdue: str | None) -> NoReturn:
@@ -233,7 +235,7 @@ def _match(netvisor: NetvisorClient, match: CreditMatch, original: str) -> None:
         ) from error
 
 
-def _outcome(netvisor: NetvisorClient, match: CreditMatch, original: str, number: str) -> MatchOutcome:
+def match_outcome(netvisor: NetvisorClient, match: CreditMatch, original: str, number: str) -> MatchOutcome:
     """The match, with the invoice as Netvisor lists it now (its open sum tells whether it is settled)."""
     key = f"{match.credit_key}->{original}"
     if not number:

@@ -72,6 +72,7 @@ from severa_netvisor.transfers.credit_notes import (
     CreditMatch,
     MatchOutcome,
     make_match,
+    match_outcome,
     note_waiting,
     prepare_match,
     waiting_matches,
@@ -441,7 +442,7 @@ class InvoicesRun(RunBase[Any]):
     def after_write(self, record: SourceRecord, target_key: str, *, again: bool = False) -> None:
         invoice = record.data
         if isinstance(invoice, CreditMatch):
-            self._after_match(invoice)
+            self._after_match(invoice, target_key)
             return
         if not isinstance(invoice, Invoice):
             return
@@ -462,12 +463,16 @@ class InvoicesRun(RunBase[Any]):
         if invoice.invoice_status == statuses.ready_to_transfer:
             severa.set_invoice_status(guid, statuses.transferred)
 
-    def _after_match(self, match: CreditMatch) -> None:
+    def _after_match(self, match: CreditMatch, target_key: str) -> None:
         """The credited invoice's Severa log says so; settled in full by credit notes, it is paid."""
         with self._lock:
             outcome = self._matches.get(match.credit_guid)
+        original_key = target_key.partition("->")[2]
+        if outcome is None and original_key:
+            # Made by an earlier run that stopped before this write-back: how Netvisor lists the invoice now.
+            outcome = match_outcome(self.clients.netvisor, match, original_key, match.original_number or "")
         if outcome is None:
-            return  # made by an earlier run whose write-back is repeated: its outcome is not known now
+            return
         severa = self.clients.severa
         original = f"invoice {match.original_number}" if match.original_number else "the invoice"
         if outcome.settles_original:
