@@ -13,12 +13,13 @@ from severa_netvisor.netvisor import xmlbuild
 from severa_netvisor.netvisor.errors import NetvisorInvalidDataError
 from severa_netvisor.netvisor.models import CustomerInput, DimensionRef
 
-from tests.integration.accounting.conftest import World
+from tests.integration.rig import World
 
 HOURS = HoursMapping(enabled=True, employees={"U001": "1001"}, record_types=RecordTypeMapping(default=11))
 
 
-def test_a_day_whose_entries_have_no_text_still_reaches_payroll_with_a_description(world: World) -> None:
+def test_a_day_whose_entries_have_no_text_still_reaches_payroll_with_a_description(w: World) -> None:
+    _, netvisor = w.clients()
     day = EmployeeDay(
         UserInfo("guid-1", "U001"),
         date(2026, 10, 5),
@@ -35,8 +36,8 @@ def test_a_day_whose_entries_have_no_text_still_reaches_payroll_with_a_descripti
         projects={},
     )
     assert plan is not None
-    world.netvisor.import_workday(plan.workday)
-    [record] = world.netvisor_state.workdays
+    netvisor.import_workday(plan.workday)
+    [record] = w.netvisor.state.workdays
     assert (record.hours, record.acceptance_status, record.description) == (
         Decimal("8.50"),
         "confirmed",
@@ -44,7 +45,8 @@ def test_a_day_whose_entries_have_no_text_still_reaches_payroll_with_a_descripti
     )
 
 
-def test_workday_nv_refuses_a_row_without_its_description(world: World) -> None:
+def test_workday_nv_refuses_a_row_without_its_description(w: World) -> None:
+    _, netvisor = w.clients()
     body = (
         b'<root><workday><date format="ansi" method="replace">2026-10-05</date>'
         b'<employeeidentifier type="number">1001</employeeidentifier><workdayhour><hours>7,5</hours>'
@@ -52,19 +54,18 @@ def test_workday_nv_refuses_a_row_without_its_description(world: World) -> None:
         b"</workdayhour></workday></root>"
     )
     with pytest.raises(NetvisorInvalidDataError, match="'root/workday/workdayhour/description' is missing"):
-        world.netvisor._post("workday.nv", body)
-    assert not world.netvisor_state.workdays
+        netvisor._post("workday.nv", body)
+    assert not w.netvisor.state.workdays
 
 
-def test_customer_nv_creates_unknown_dimensions_unless_told_to_use_only_existing_ones(world: World) -> None:
+def test_customer_nv_creates_unknown_dimensions_unless_told_to_use_only_existing_ones(w: World) -> None:
+    _, netvisor = w.clients()
     customer = CustomerInput(name="Ulottuvuus Oy", dimensions=(DimensionRef(name="Myyjä", item="Maija"),))
-    world.netvisor.add_customer(customer)
-    created = world.netvisor_state.dimension("Myyjä")
+    netvisor.add_customer(customer)
+    created = w.netvisor.state.dimension("Myyjä")
     assert created is not None
     assert created.item("Maija") is not None
     other = CustomerInput(name="Toinen Oy", dimensions=(DimensionRef(name="Alue", item="Pohjoinen"),))
     with pytest.raises(NetvisorInvalidDataError, match="Dimension name not found: Alue"):
-        world.netvisor._post(
-            "customer.nv", xmlbuild.build_customer(other), method="add", useonlyexistingdimensions="1"
-        )
-    assert world.netvisor_state.dimension("Alue") is None
+        netvisor._post("customer.nv", xmlbuild.build_customer(other), method="add", useonlyexistingdimensions="1")
+    assert w.netvisor.state.dimension("Alue") is None
