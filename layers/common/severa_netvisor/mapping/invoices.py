@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.finnish import (
@@ -66,6 +65,7 @@ from severa_netvisor.netvisor.models import (
     SalesInvoiceInput,
 )
 from severa_netvisor.severa.models import Invoice, InvoiceRow
+from severa_netvisor.timezone import office_date
 
 __all__ = [
     "CUSTOMER_PLACEHOLDER_PREFIX",
@@ -84,20 +84,8 @@ T = TypeVar("T")
 #: Stands for the Netvisor customer key until the writer knows it (and in the content hash, so the
 #: hash does not change when the customer is transferred between two runs).
 CUSTOMER_PLACEHOLDER_PREFIX = "severa-account:"
-#: Severa's dates are calendar dates in office time; a UTC midnight and a Helsinki midnight both land here.
-_OFFICE_ZONE_NAME = "Europe/Helsinki"
 _FINNISH_COUNTRY_NAMES = {"fi", "fin", "suomi", "finland"}
 _ZERO = Decimal(0)
-
-
-def _office_zone() -> ZoneInfo | None:
-    try:
-        return ZoneInfo(_OFFICE_ZONE_NAME)
-    except ZoneInfoNotFoundError:  # pragma: no cover - a runtime without tz data
-        return None
-
-
-_ZONE = _office_zone()
 
 
 class InvoiceValidationError(IntegrationError):
@@ -144,8 +132,8 @@ def customer_placeholder(account_guid: str) -> str:
 
 def local_date(moment: datetime) -> date:
     """The office calendar date of a Severa date-time."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(_ZONE).date() if _ZONE is not None else aware.date()
+    # Severa's dates are calendar dates in office time; a UTC midnight and a Helsinki midnight both land here.
+    return office_date(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
 
 
 def _text(value: str | None) -> str | None:
