@@ -442,7 +442,7 @@ def backfill(aws: LocalAws, table: Table) -> None:
             )
             if result["stopped_by_error"]:
                 raise RuntimeError(f"the backfill stopped on an error: {result['stopped_early']}")
-            if "quota" in (result["stopped_early"] or ""):
+            if "daily reset" in (result["stopped_early"] or ""):  # the quota share: runs until then stop at once
                 stopped_days.add(at.date())
             last_at = at
             at = next(slots)
