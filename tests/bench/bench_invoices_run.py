@@ -410,7 +410,7 @@ def backfill(aws: LocalAws, table: Table) -> None:
     """50 000 invoices through scheduled runs, at 1/BENCH_BACKFILL_SCALE: the backlog, Severa's quota
     and each run's capacity (Lambda's 15 minutes less the margin, at 150 ms per Netvisor request) all
     divided alike, so the runs and days are those of the full backfill (scale 1: the full one, hours)."""
-    scale = int(os.environ.get("BENCH_BACKFILL_SCALE", "5"))
+    scale = int(os.environ.get("BENCH_BACKFILL_SCALE", "10"))
     backlog, quota = 50_000 // scale, SEVERA_QUOTA // scale
     timeout = MARGIN + (LAMBDA_TIMEOUT - MARGIN) / scale
     started_real = time.monotonic()
@@ -419,7 +419,7 @@ def backfill(aws: LocalAws, table: Table) -> None:
         print(f"backfill: {len(ready)} ready invoices", flush=True)
         slots = _schedule(datetime(2026, 11, 2, 4, 0, tzinfo=UTC))
         at = next(slots)
-        runs, skipped, peaks, first_at, stopped_days = 0, 0, [], at, set()
+        runs, wrote, skipped, peaks, first_at, stopped_days = 0, 0, 0, [], at, set()
         clock: Callable[[], datetime] = lambda: at  # noqa: E731 - the simulator's day follows the schedule
         w.severa.clock = clock
         while checks.ready_invoices(w.severa.state) and runs < 60:
@@ -432,6 +432,7 @@ def backfill(aws: LocalAws, table: Table) -> None:
                 raise RuntimeError(f"backfill run {runs + 1} failed: {result['error']}")
             w.netvisor.request_log.clear()  # it keeps every body: the simulator's memory, not the function's
             runs += 1
+            wrote += 1 if result["created"] else 0
             peaks.append(result["probe"]["peak_rss_mb"])
             print(
                 f"  run {runs} at {at:%a %H:%M} UTC: {result['created']} created, {result['failed']} failed, "
@@ -459,7 +460,8 @@ def backfill(aws: LocalAws, table: Table) -> None:
             f"backfill of 50 000 invoices (at 1/{scale}: {len(ready):,})".replace(",", " "),
             "nothing lost or duplicated",
             float(runs),
-            f"runs that wrote ({skipped} more stopped at once for the quota share), "
+            f"runs invoked, {wrote} of them wrote (the rest stopped at once for the quota share, and {skipped} more "
+            "until Severa's reset would have), "
             f"{hours:.0f} h from the first run to the last ({days} days), {len(lost)} lost, "
             f"{len(duplicated)} duplicated "
             f"({time.monotonic() - started_real:.0f} s to simulate)",
