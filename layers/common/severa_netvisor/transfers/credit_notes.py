@@ -34,6 +34,7 @@ from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import LedgerStatus, SourceRef
+from severa_netvisor.timezone import finnish_date
 
 MATCH_TYPE = "invoice-credit-match"
 #: Netvisor statuses of invoices not sent yet (salesinvoicelist.nv / getsalesinvoice.nv status texts).
@@ -97,10 +98,6 @@ class MatchOutcome:
     def settles_original(self) -> bool:
         """The credit notes (with any payments) leave nothing open on the invoice."""
         return self.original_open is not None and self.original_open <= 0
-
-
-def finnish_date(day: date) -> str:
-    return f"{day.day}.{day.month}.{day.year}"
 
 
 class CreditNoteWaitsTooLong(RecordError):
