@@ -9,15 +9,14 @@ the wiring as well as the mapping.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from sandbox.aws import LocalAws
-from sandbox.netvisor.state import InvoiceRecord, ProductRecord
+from sandbox.netvisor.state import InvoiceRecord
 from sandbox.severa import build_state
 from sandbox.severa.cases import invoices_of
-from sandbox.severa.seed import SENT_STATUS, WORK_TYPES
+from sandbox.severa.seed import SENT_STATUS
 from tests.integration.rig import World, world
 from tests.integration.transfers.invoices import checks
 
@@ -34,12 +33,7 @@ def w(local_aws: LocalAws) -> Iterator[World]:
     with world(local_aws, severa_state=state) as running:
         # Products and dimension items are the products and dimensions transfers' work, not tested here.
         checks.seed_netvisor(state, running.netvisor.state, customers=False)
-        with running.netvisor.state.lock:  # hour rows name work types as products
-            for code, name in WORK_TYPES:
-                key = running.netvisor.state.new_key()
-                running.netvisor.state.products[key] = ProductRecord(
-                    key, {"productcode": code, "name": name}, "net", datetime.now(UTC)
-                )
+        checks.seed_work_types(running.netvisor.state)
         yield running
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sandbox.netvisor.state import CompanyState, CustomerRecord, ProductRecord
-from sandbox.severa.seed import PRODUCTS, READY_STATUS, SENT_STATUS, business_id_of
+from sandbox.severa.seed import PRODUCTS, READY_STATUS, SENT_STATUS, WORK_TYPES, business_id_of
 from sandbox.severa.state import Record, SeveraState
 from tests.integration.rig import mapping, mapping_text
 
@@ -28,11 +28,21 @@ __all__ = [
     "numbers_in_netvisor",
     "ready_invoices",
     "seed_netvisor",
+    "seed_work_types",
 ]
 
 
 def ready_invoices(state: SeveraState) -> list[Record]:
     return [r for r in state.invoices.values() if r["InvoiceStatus"] == READY_STATUS]
+
+
+def seed_work_types(netvisor: CompanyState) -> None:
+    """Severa's work types as Netvisor products (hour rows on invoices name them)."""
+    now = datetime.now(UTC)
+    with netvisor.lock:
+        for code, name in WORK_TYPES:
+            key = netvisor.new_key()
+            netvisor.products[key] = ProductRecord(key, {"productcode": code, "name": name}, "net", now)
 
 
 def seed_netvisor(severa: SeveraState, netvisor: CompanyState, *, customers: bool = True) -> None:

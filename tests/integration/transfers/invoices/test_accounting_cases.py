@@ -14,10 +14,10 @@ from severa_netvisor.state import SourceRef
 from severa_netvisor.transfers.credit_notes import match_ref
 
 from sandbox.aws import LocalAws
-from sandbox.netvisor.state import InvoiceRecord, ProductRecord
+from sandbox.netvisor.state import InvoiceRecord
 from sandbox.severa import build_state
 from sandbox.severa.cases import invoices_of
-from sandbox.severa.seed import PAID_STATUS, READY_STATUS, SENT_STATUS, WORK_TYPES
+from sandbox.severa.seed import PAID_STATUS, READY_STATUS, SENT_STATUS
 from sandbox.severa.state import Record
 from tests.integration.rig import World, world
 from tests.integration.transfers.invoices import checks
@@ -30,11 +30,7 @@ def w(local_aws: LocalAws) -> Iterator[World]:
     state = build_state(1212, accounts=1, invoices=0, hour_entries=0, real_world=CASES)
     with world(local_aws, severa_state=state) as running:
         checks.seed_netvisor(state, running.netvisor.state, customers=False)
-        with running.netvisor.state.lock:  # hour rows name work types as products
-            for code, name in WORK_TYPES:
-                key = running.netvisor.state.new_key()
-                running.netvisor.state.products[key] = ProductRecord(key, {"productcode": code, "name": name}, "net",
-                                                                     running.netvisor.now())  # fmt: skip
+        checks.seed_work_types(running.netvisor.state)
         yield running
 
 
