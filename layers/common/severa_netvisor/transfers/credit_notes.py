@@ -22,7 +22,7 @@ gets Severa's paid status (it is never paid by a payment, so the payments transf
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +32,7 @@ from severa_netvisor.engine import NotYet, PlannedWrite, RunContext, Skip, Sourc
 from severa_netvisor.errors import IntegrationError, RecordError
 from severa_netvisor.netvisor.client import NetvisorClient
 from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
+from severa_netvisor.netvisor.models import SalesInvoice
 from severa_netvisor.severa.client import SeveraClient
 from severa_netvisor.state import LedgerStatus, SourceRef
 from severa_netvisor.timezone import finnish_date
@@ -192,14 +193,27 @@ def prepare_match(record: SourceRecord, *, today: date, wait_days: int) -> Plann
     return PlannedWrite(record, match, match.summary(), identity, counts_as="credit notes matched")
 
 
-def make_match(netvisor: NetvisorClient, match: CreditMatch, *, today: date, wait_days: int) -> MatchOutcome:
+def make_match(
+    netvisor: NetvisorClient,
+    match: CreditMatch,
+    *,
+    today: date,
+    wait_days: int,
+    known: Mapping[str, SalesInvoice] | None = None,
+) -> MatchOutcome:
     """Match now if both invoices are sent in Netvisor; otherwise ``NotYet`` (the match waits), or, once it
-    has waited too long, ``CreditNoteWaitsTooLong`` (an open failure, tried again on every run)."""
+    has waited too long, ``CreditNoteWaitsTooLong`` (an open failure, tried again on every run).
+
+    ``known``: the two invoices as this run already read them (``invoices_of_matches``), by key; the
+    ones missing are read now."""
     overdue = match.overdue(today, wait_days)
     original = match.original_key or _find_original(netvisor, match)
     if original is None:
         _wait(f"{match.label}: invoice {match.original_number} is not in Netvisor yet", overdue)
-    found = {str(i.netvisor_key): i for i in netvisor.get_sales_invoices([int(match.credit_key), int(original)])}
+    keys = (match.credit_key, original)
+    found = {key: known[key] for key in keys if known is not None and key in known}
+    if len(found) < len(keys):
+        found = {str(i.netvisor_key): i for i in netvisor.get_sales_invoices([int(key) for key in keys])}
     unsent = [
         what
         for what, key in (("the credit note", match.credit_key), ("the invoice", original))
@@ -210,6 +224,15 @@ def make_match(netvisor: NetvisorClient, match: CreditMatch, *, today: date, wai
     number = found[original].number if original in found else match.original_number
     _match(netvisor, match, original)
     return match_outcome(netvisor, match, original, number or "")
+
+
+def invoices_of_matches(netvisor: NetvisorClient, records: Sequence[SourceRecord]) -> dict[str, SalesInvoice]:
+    """Both invoices of every waiting match, read in bulk (getsalesinvoice.nv takes hundreds of keys a
+    request): a run over many waiting credit notes costs a request or two, not one per credit note."""
+    keys = sorted(
+        {int(key) for r in records for key in (r.data.credit_key, r.data.original_key) if key and key.isdigit()}
+    )
+    return {str(i.netvisor_key): i for i in netvisor.get_sales_invoices(keys)} if keys else {}
 
 
 def _wait(reason: str, overdue: str | None) -> NoReturn:

@@ -59,7 +59,7 @@ from severa_netvisor.mapping.invoices import (
 )
 from severa_netvisor.netvisor import xmlbuild
 from severa_netvisor.netvisor.errors import NetvisorDuplicateDataError
-from severa_netvisor.netvisor.models import SalesInvoiceInput, SalesInvoiceSummary
+from severa_netvisor.netvisor.models import SalesInvoice, SalesInvoiceInput, SalesInvoiceSummary
 from severa_netvisor.observability import logger
 from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import EPOCH
@@ -71,6 +71,7 @@ from severa_netvisor.transfers.credit_notes import (
     MATCH_TYPE,
     CreditMatch,
     MatchOutcome,
+    invoices_of_matches,
     make_match,
     match_outcome,
     note_waiting,
@@ -159,6 +160,10 @@ class InvoicesRun(RunBase[Any]):
         self._supply_dates: dict[str, tuple[date, ...]] = {}
         #: Credit note GUID -> the match this run made (for the Severa write-back of the invoice).
         self._matches: dict[str, MatchOutcome] = {}
+        #: The credit notes waiting for a match when the run began, and their invoices as Netvisor lists
+        #: them (read once, in bulk, by the writer when the first match comes up).
+        self._waiting: list[SourceRecord] = []
+        self._waiting_invoices: dict[str, SalesInvoice] | None = None
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch_pages(self, since: Cursor | None, *, full_resync: bool) -> Iterator[Sequence[SourceRecord]]:
@@ -168,7 +173,7 @@ class InvoicesRun(RunBase[Any]):
         pickup = self._pickup = check_pickup(severa, self.mapping)
         # Credit notes waiting for a match, as they are before this run writes anything: the ones this
         # run creates wait for the next run (their invoices must be sent in Netvisor first anyway).
-        matches = waiting_matches(self.run, {}, self.run.now())
+        matches = self._waiting = waiting_matches(self.run, {}, self.run.now())
         # Past the day's share of Severa's quota no new page is taken (the run stops, checkpointed):
         # checked before the list is read too, so the runs until Severa's reset cost one call each.
         severa.check_quota_share()
@@ -356,7 +361,11 @@ class InvoicesRun(RunBase[Any]):
         if isinstance(planned.payload, CreditMatch):
             match: CreditMatch = planned.payload
             days = self.mapping.invoices.credit_note_wait_days
-            outcome = make_match(self.clients.netvisor, match, today=self._today(), wait_days=days)
+            if self._waiting_invoices is None:  # the writer's thread only: no lock needed
+                self._waiting_invoices = invoices_of_matches(self.clients.netvisor, self._waiting)
+            outcome = make_match(
+                self.clients.netvisor, match, today=self._today(), wait_days=days, known=self._waiting_invoices
+            )
             with self._lock:
                 self._matches[match.credit_guid] = outcome
             return outcome.key
