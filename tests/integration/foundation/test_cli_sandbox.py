@@ -202,10 +202,19 @@ def test_status_and_the_failure_lifecycle_on_the_sandbox(sandbox: Running) -> No
     still_open = json.loads(_cli(sandbox, "failures", "list", "--transfer", "invoices", "--json").stdout)
     assert len(still_open) == len(failures)
     replayed = _cli(sandbox, "failures", "replay", "--all", "invoices")
-    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert f"{label}: went through; its failure is closed" in replayed.stdout
-    after = _cli(sandbox, "failures", "list").stdout.strip()
-    assert after == "No open failures on the sandbox: every record went through."
+    # All but one go through. The sandbox's same-number case (invoice 90100 of two business units) stays:
+    # Netvisor holds one of them, and the other is refused, not adopted (issue 12, item 5). The replay
+    # says so and ends with an error, as any replay that leaves a failure open does.
+    left = json.loads(_cli(sandbox, "failures", "list", "--transfer", "invoices", "--json").stdout)
+    assert [str(f["reason"]).split(",")[0] for f in left] == ["Netvisor already holds invoice number 90100"]
+    assert replayed.returncode == 1, replayed.stdout + replayed.stderr
+    assert f"{left[0]['label']}: still fails: Netvisor already holds invoice number 90100" in replayed.stdout
+    for failure in failures:
+        if failure["id"] != left[0]["id"]:
+            assert f"{failure['label']}: went through; its failure is closed" in replayed.stdout
+    after = _cli(sandbox, "failures", "list").stdout
+    assert "90100" in after
+    assert len(after.strip().splitlines()) < len(failures)
     # The seeded credit notes went over with their invoices, unsent: their matches wait for an accountant.
     waiting = json.loads(_cli(sandbox, "status", "--json").stdout)["credit_notes_waiting"]
     assert waiting
