@@ -421,27 +421,35 @@ def _described_hits(by: str, hits: Sequence[NetvisorCustomerRef]) -> str:
 
 
 def _by_number(mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef]) -> NetvisorCustomerRef | None:
-    if not mapped.number:
-        return None
-    hits = [c for c in customers if c.code == mapped.number]
-    if len(hits) > 1:
-        raise CustomerMatchConflict(
-            f"{mapped.label}: {_described_hits(f'customer number {mapped.number}', hits)}; nothing was changed. "
-            "Give each Netvisor customer its own number (merge or renumber the extra one)"
-        )
-    return hits[0] if hits else None
+    return _by_code(
+        mapped,
+        customers,
+        mapped.number,
+        f"customer number {mapped.number}",
+        "Give each Netvisor customer its own number (merge or renumber the extra one)",
+    )
 
 
 def _by_own_code(mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef]) -> NetvisorCustomerRef | None:
     """The customer this integration created for an account without a number (its ``SEV-`` code)."""
-    if not mapped.own_code:
+    return _by_code(
+        mapped,
+        customers,
+        mapped.own_code,
+        f"customer code {mapped.own_code}",
+        "Merge the extra Netvisor customers, or give the Severa account a customer number",
+    )
+
+
+def _by_code(
+    mapped: MappedCustomer, customers: Sequence[NetvisorCustomerRef], code: str | None, what: str, fix: str
+) -> NetvisorCustomerRef | None:
+    """The one Netvisor customer with ``code``; several are a conflict a person resolves."""
+    if not code:
         return None
-    hits = [c for c in customers if c.code == mapped.own_code]
+    hits = [c for c in customers if c.code == code]
     if len(hits) > 1:
-        raise CustomerMatchConflict(
-            f"{mapped.label}: {_described_hits(f'customer code {mapped.own_code}', hits)}; nothing was changed. "
-            "Merge the extra Netvisor customers, or give the Severa account a customer number"
-        )
+        raise CustomerMatchConflict(f"{mapped.label}: {_described_hits(what, hits)}; nothing was changed. {fix}")
     return hits[0] if hits else None
 
 
