@@ -151,6 +151,11 @@ class PlannedWrite(Generic[PayloadT]):
     #: Counted, when done, under this name in the summary's ``also`` instead of created/updated (a
     #: follow-up such as "credit notes matched" is not a record created).
     counts_as: str | None = None
+    #: Sending it again after a lost answer is how it is recovered (never looked up first: a
+    #: credit-note match is made again, and one already made is answered as a duplicate), so the
+    #: pending marker would guard nothing: none is written, and a record that waits run after run
+    #: costs no state-table write until it is done.
+    idempotent: bool = False
 
     def __post_init__(self) -> None:
         if not self.content_hash:

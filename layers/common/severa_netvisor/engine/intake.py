@@ -237,7 +237,7 @@ class IntakeMixin(RunCore):
             self.send(work)
 
     def send(self, work: Work) -> None:
-        if work.mode in (Mode.CREATE, Mode.MATCH) and not self.dry:
+        if work.mode in (Mode.CREATE, Mode.MATCH) and not (self.dry or work.planned.idempotent):
             try:
                 work.entry = self.mark_pending(work)
             except StateConflict as error:

@@ -85,7 +85,7 @@ class WriterMixin(RunCore):
             step[0] = "write"
             if existing is not None:
                 return self.adopt(work, existing)
-            if work.mode is Mode.RECOVER and not self.dry:
+            if work.mode is Mode.RECOVER and not (self.dry or planned.idempotent):
                 work.entry = self.mark_pending(work)
             return self.sent("created", planned, run.write(planned, None))
         if work.mode is Mode.CREATE:

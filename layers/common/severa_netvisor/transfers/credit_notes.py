@@ -126,15 +126,22 @@ class CreditMatchRefused(RecordError):
 
 
 def note_waiting(
-    run: RunContext, severa: SeveraClient, credit: tuple[str, str, str], original_guid: str, today: date
+    run: RunContext,
+    severa: SeveraClient,
+    credit: tuple[str, str, str],
+    original_guid: str,
+    today: date,
+    *,
+    number: str | None = None,
 ) -> None:
     """Open a waiting match for a credit note just created in Netvisor (``credit``: its GUID, number and
-    Netvisor key), with the original's number, so later runs can find it without asking Severa."""
+    Netvisor key), with the original's number (``number`` when the run has read it already, else from
+    the ledger or Severa), so later runs can find it without asking Severa."""
     credit_guid, credit_number, credit_key = credit
-    entry = run.ledger.get([SourceRef("severa", "invoice", original_guid)]).get(
-        SourceRef("severa", "invoice", original_guid)
-    )
-    number = entry.summary.get("number") if entry is not None else None
+    if not number:
+        ref = SourceRef("severa", "invoice", original_guid)
+        entry = run.ledger.get([ref]).get(ref)
+        number = entry.summary.get("number") if entry is not None else None
     if not number:
         found = severa.invoice(original_guid)
         number = str(found.number) if found is not None and found.number is not None else None
@@ -190,7 +197,8 @@ def prepare_match(record: SourceRecord, *, today: date, wait_days: int) -> Plann
             raise CreditNoteWaitsTooLong(f"{reason}; {overdue}")
         return Skip(reason, waiting=True)
     identity = content_hash("match", match.credit_key, match.original_guid)
-    return PlannedWrite(record, match, match.summary(), identity, counts_as="credit notes matched")
+    # Idempotent: a match whose answer was lost is made again (``_match`` takes "already matched" as made).
+    return PlannedWrite(record, match, match.summary(), identity, counts_as="credit notes matched", idempotent=True)
 
 
 def make_match(

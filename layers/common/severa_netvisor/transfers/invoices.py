@@ -158,6 +158,8 @@ class InvoicesRun(RunBase[Any]):
         self._reverse_charge: dict[str, bool] = {}
         #: Severa invoice GUID -> the supply dates of its rows, for the invoices credit notes credit.
         self._supply_dates: dict[str, tuple[date, ...]] = {}
+        #: Severa invoice GUID -> its number, for the same invoices (a credit note's waiting match names it).
+        self._numbers: dict[str, str] = {}
         #: Credit note GUID -> the match this run made (for the Severa write-back of the invoice).
         self._matches: dict[str, MatchOutcome] = {}
         #: The credit notes waiting for a match when the run began, and their invoices as Netvisor lists
@@ -249,7 +251,7 @@ class InvoicesRun(RunBase[Any]):
         invoice), else from the invoices ledger (sent before), else read from Severa."""
         for invoice in invoices:
             if invoice.guid and not invoice.is_credit_note:
-                self._supply_dates.setdefault(invoice.guid, supply_dates(invoice))
+                self._note_original(invoice.guid, invoice)
         missing = {(i.reimburse_invoice_guid or "").strip() for i in invoices} - {""} - set(self._supply_dates)
         if not missing:
             return
@@ -257,9 +259,15 @@ class InvoicesRun(RunBase[Any]):
         for ref, entry in sent.items():
             if entry.summary.get(SUPPLY_DATES):
                 self._supply_dates[ref.id] = tuple(map(date.fromisoformat, entry.summary[SUPPLY_DATES].split(",")))
+            if entry.summary.get("number"):
+                self._numbers[ref.id] = entry.summary["number"]
         for guid in sorted(missing - set(self._supply_dates)):
-            original = self.clients.severa.invoice(guid)
-            self._supply_dates[guid] = supply_dates(original) if original is not None else ()
+            self._note_original(guid, self.clients.severa.invoice(guid))
+
+    def _note_original(self, guid: str, invoice: Invoice | None) -> None:
+        self._supply_dates.setdefault(guid, supply_dates(invoice) if invoice is not None else ())
+        if invoice is not None and invoice.number is not None:
+            self._numbers.setdefault(guid, str(invoice.number))
 
     def requirements(self, record: SourceRecord) -> Sequence[Requirement]:
         if record.ref.type == MATCH_TYPE:
@@ -459,7 +467,8 @@ class InvoicesRun(RunBase[Any]):
         credited = (invoice.reimburse_invoice_guid or "").strip()
         if invoice.is_credit_note and credited and not again:
             credit = (guid, str(invoice.number), target_key)
-            note_waiting(self.run, self.clients.severa, credit, credited, self._today())
+            known = self._numbers.get(credited)
+            note_waiting(self.run, self.clients.severa, credit, credited, self._today(), number=known)
         kind = "credit note" if invoice.is_credit_note else "invoice"
         severa = self.clients.severa
         if again:

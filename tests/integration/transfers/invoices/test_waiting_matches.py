@@ -4,6 +4,10 @@ the accountant sends them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from severa_netvisor.transfers.credit_notes import MATCH_TYPE
+
 from sandbox.aws import LocalAws
 from sandbox.severa import build_state
 from tests.integration.rig import world
@@ -14,14 +18,32 @@ def test_waiting_credit_notes_cost_one_netvisor_read_a_run_and_are_matched_once_
     state = build_state(61, accounts=3, invoices=120, hour_entries=0, credit_note_share=0.3)
     with world(local_aws, severa_state=state) as w:
         checks.seed_netvisor(state, w.netvisor.state)
+        ready = {r["GUID"]: r for r in checks.ready_invoices(state)}
+        credited = {r["ReimburseInvoiceGUID"] for r in ready.values() if r["ReimburseInvoiceGUID"]}
+        # Credit notes entered before the invoice they credit (the ready list is read in entry order).
+        early = {
+            g
+            for g in credited & set(ready)
+            if any(r["ReimburseInvoiceGUID"] == g and r["EntryDate"] < ready[g]["EntryDate"] for r in ready.values())
+        }
         first = w.run_engine("invoices")
         assert first.failed == 0, first
+        # What a credit note needs of the invoice it credits (supply dates, and the number its waiting
+        # match keeps) comes from this run's ready list when the invoice is on it: Severa is asked only
+        # for the others, once each, not once per credit note and again when its match is noted.
+        assert credited & set(ready)
+        assert credited - set(ready)
+        assert len(credited - set(ready)) <= w.severa.calls["GetInvoiceByGUID"] <= len(credited - set(ready) | early)
         reads = w.netvisor.request_log.count("getsalesinvoice.nv")
+        waiting_before = _waiting_matches(w.table_items())
 
         second = w.run_engine("invoices")  # nobody has sent anything in Netvisor: every match waits
 
         assert second.waiting >= 3, second
         assert w.netvisor.request_log.count("getsalesinvoice.nv") - reads == 1
+        # A match that waits costs no state-table write: its entry is as the first run left it.
+        assert len(waiting_before) >= 3
+        assert _waiting_matches(w.table_items()) == waiting_before
         w.netvisor.send_invoices()
         matches = w.netvisor.request_log.count("matchcreditnote.nv")
         third = w.run_engine("invoices")
@@ -29,3 +51,7 @@ def test_waiting_credit_notes_cost_one_netvisor_read_a_run_and_are_matched_once_
         assert matched >= 3
         # Those whose invoice Severa has not made ready yet (not in Netvisor) go on waiting.
         assert (third.waiting, third.failed) == (second.waiting - matched, 0), third
+
+
+def _waiting_matches(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [item for item in items if MATCH_TYPE in item["pk"]["S"] and item["status"]["S"] == "pending"]
