@@ -20,11 +20,11 @@ InvoiceStatus = Literal["open", "paid", "unsent", "overdue", "reminded", "reques
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 # ---------------------------------------------------------------- inputs
