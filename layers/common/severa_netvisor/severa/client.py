@@ -76,9 +76,24 @@ from severa_netvisor.severa.stubs import InvoiceStub, invoice_key
 
 WSDL_PATH = Path(__file__).resolve().parent / "wsdl" / "severa.wsdl"
 SERVICE_NS = "http://soap.severa.com/"
-# zeep logs every request envelope at DEBUG, WebServicePassword included: keep that logger above
-# DEBUG whatever level the rest of the process runs at, so the API key never reaches a log.
-logging.getLogger("zeep.transports").setLevel(logging.INFO)
+
+
+def _quiet_zeep() -> None:
+    """Keep zeep's own loggers at WARNING, whatever level the process runs at (pinned again where the
+    WSDL is loaded and a client made, in case logging was configured after import).
+
+    zeep logs every request envelope at DEBUG, WebServicePassword included: the API key must never
+    reach a log. And at DEBUG zeep logs each schema component it registers with the component as an
+    argument; a handler that renders arguments (a structured logger) calls ``str`` on an element
+    whose type is not resolved yet, which raises inside zeep's WSDL load ("'UnresolvedType' object
+    has no attribute 'is_global'"): the first Severa read of the process failed. Nothing zeep says
+    below WARNING helps whoever runs the integration.
+    """
+    logging.getLogger("zeep").setLevel(logging.WARNING)
+    logging.getLogger("zeep.transports").setLevel(logging.WARNING)
+
+
+_quiet_zeep()
 
 #: AccountGetOptions flags (API.md §4.1): count address / contact changes as account changes.
 CHECK_ADDRESS_CHANGES = 64
@@ -118,6 +133,7 @@ class _StreamingTransport(Transport):
 @lru_cache(maxsize=4)
 def load_wsdl_document(path: Path = WSDL_PATH) -> Document:
     """The parsed WSDL, once per process (a warm Lambda reuses it)."""
+    _quiet_zeep()
     started = time.perf_counter()
     # The transport only reads the local file here; cache=None keeps zeep from writing anywhere.
     document = Document(str(path), Transport(cache=None), settings=_zeep_settings())  # type: ignore[no-untyped-call,arg-type]
@@ -172,6 +188,7 @@ class SeveraClient:
         self._max_bytes = self._settings.severa_max_response_mb * MEGABYTE
         self._quota = QuotaStatus()
         self._session = requests.Session()
+        _quiet_zeep()
         transport = _StreamingTransport(  # type: ignore[no-untyped-call]
             cache=None,
             session=self._session,
