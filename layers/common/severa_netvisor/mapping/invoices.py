@@ -65,7 +65,7 @@ from severa_netvisor.netvisor.models import (
     SalesInvoiceInput,
 )
 from severa_netvisor.severa.models import Invoice, InvoiceRow
-from severa_netvisor.timezone import office_date
+from severa_netvisor.timezone import finnish_date, office_date
 
 __all__ = [
     "CUSTOMER_PLACEHOLDER_PREFIX",
@@ -525,6 +525,34 @@ def _check_header(invoice: Invoice, config: MappingConfig, problems: _Problems) 
     return currency, problems.check(lambda: validate_reference(reference or "", "reference number"))
 
 
+def _severa_date(moment: datetime) -> date | None:
+    """The office calendar day of a Severa date, None for Severa's "no date": its API is .NET, whose
+    dates cannot be empty, and sends a date never set as DateTime.MinValue (0001-01-01)."""
+    return None if moment.year <= 1 else local_date(moment)
+
+
+def _check_dates(invoice: Invoice, problems: _Problems) -> None:
+    """An invoice needs its date and a due date on or after it.
+
+    salesinvoice.nv (77000554152) requires the invoice date and the net days or the due date; Netvisor
+    counts the due date from the invoice (or value) date and the payment term ("Creating a new sales
+    invoice", 77000466443), so a due date before the invoice date is a slip in Severa, not a term.
+    Far past or future dates are sent as they are: Netvisor documents the format (YYYY-MM-DD), no
+    range, and refuses a date outside the company's accounting periods itself (that invoice alone).
+    """
+    day, due = _severa_date(invoice.date), _severa_date(invoice.due_date)
+    if day is None:
+        problems.add("invoice date", "is empty", "Set the invoice date in Severa")
+    if due is None:
+        problems.add("due date", "is empty", "Set the invoice's due date (or payment term) in Severa")
+    elif day is not None and due < day:
+        problems.add(
+            "due date",
+            f"{finnish_date(due)} is before the invoice date {finnish_date(day)}",
+            "Correct the due date or the payment term in Severa",
+        )
+
+
 def _mirrors(invoice: Invoice) -> bool:
     """A credit note Severa gives with positive amounts: Netvisor needs every sign turned."""
     details = invoice.invoice_details
@@ -624,6 +652,7 @@ def map_invoice(
         tuple(original_supply_dates),
         limits,
     )
+    _check_dates(invoice, problems)
     _check_business_id(invoice, buyer.country, problems)
     _check_address(invoice, buyer.country, ctx)
     mapped_rows = [m for row in sorted(invoice.invoice_rows, key=lambda r: r.row_number) if (m := _map_row(row, ctx))]

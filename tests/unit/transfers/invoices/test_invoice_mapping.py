@@ -291,6 +291,10 @@ def test_a_discount_baked_into_the_row_sum_is_sent_as_a_percentage() -> None:
         ({"CurrencyShortform": "SEK"}, "currency: the invoice is in SEK, but Netvisor's home currency is EUR"),
         ({"ReceiverPostalCode": " "}, "customer post code: is empty"),
         ({"Number": None}, "invoice number: is empty"),
+        # Severa's API sends a date never set as .NET's DateTime.MinValue: not sent dated in year 1.
+        ({"Date": datetime(1, 1, 1)}, "invoice date: is empty"),
+        ({"DueDate": datetime(1, 1, 1)}, "due date: is empty"),
+        ({"DueDate": datetime(2026, 3, 9)}, "due date: 9.3.2026 is before the invoice date 10.3.2026"),
         (
             {"InvoiceDetails": {"invoiceTotalVatIncludedAmount": Decimal("1365.77")}},
             "invoice total: the invoice totals",
@@ -299,6 +303,17 @@ def test_a_discount_baked_into_the_row_sum_is_sent_as_a_percentage() -> None:
 )
 def test_invoice_level_problems_name_the_field(fields: dict[str, Any], expected: str) -> None:
     _fails(invoice(**fields), expected)
+
+
+def test_dates_far_in_the_past_or_future_are_sent_as_they_are() -> None:
+    # No range is documented for salesinvoice.nv's dates: Netvisor itself refuses one outside the
+    # company's accounting periods.
+    mapped = map_invoice(
+        invoice(Date=datetime(1901, 1, 1), DueDate=datetime(2299, 12, 31)), CONFIG, customer_key="77"
+    ).invoice
+    assert (mapped.invoice_date, mapped.due_date) == (date(1901, 1, 1), date(2299, 12, 31))
+    same_day = map_invoice(invoice(DueDate=DAY), CONFIG, customer_key="77").invoice
+    assert same_day.due_date == same_day.invoice_date
 
 
 def test_a_rate_not_in_force_on_the_supply_date_is_refused() -> None:
