@@ -536,7 +536,9 @@ def _check_dates(invoice: Invoice, problems: _Problems) -> None:
 
     salesinvoice.nv (77000554152) requires the invoice date and the net days or the due date; Netvisor
     counts the due date from the invoice (or value) date and the payment term ("Creating a new sales
-    invoice", 77000466443), so a due date before the invoice date is a slip in Severa, not a term.
+    invoice", 77000466443), so an invoice's due date before its date is a slip in Severa, not a term.
+    A credit note's due date is sent as Severa has it: nothing is paid by it (Severa may keep the
+    credited invoice's due date on it).
     Far past or future dates are sent as they are: Netvisor documents the format (YYYY-MM-DD), no
     range, and refuses a date outside the company's accounting periods itself (that invoice alone).
     """
@@ -545,7 +547,7 @@ def _check_dates(invoice: Invoice, problems: _Problems) -> None:
         problems.add("invoice date", "is empty", "Set the invoice date in Severa")
     if due is None:
         problems.add("due date", "is empty", "Set the invoice's due date (or payment term) in Severa")
-    elif day is not None and due < day:
+    elif day is not None and due < day and not invoice.is_credit_note:
         problems.add(
             "due date",
             f"{finnish_date(due)} is before the invoice date {finnish_date(day)}",

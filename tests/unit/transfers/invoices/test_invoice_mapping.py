@@ -316,6 +316,13 @@ def test_dates_far_in_the_past_or_future_are_sent_as_they_are() -> None:
     assert same_day.due_date == same_day.invoice_date
 
 
+def test_a_credit_note_keeps_a_due_date_before_its_date() -> None:
+    # Nothing is paid by a credit note: its due date goes as Severa has it (the credited invoice's).
+    rows = [_row(1, "490.00", "-2", "25.5")]
+    source = invoice(rows, IsCreditNote=True, DueDate=datetime(2026, 2, 1))
+    assert map_invoice(source, CONFIG, customer_key="7").invoice.due_date == date(2026, 2, 1)
+
+
 def test_a_rate_not_in_force_on_the_supply_date_is_refused() -> None:
     # 13.5 % began on 1.1.2026; a row supplied in 2025 had 14 %.
     old = datetime(2025, 12, 15)
