@@ -11,7 +11,7 @@ to the cent; nothing is lost (each invoice is in Netvisor or in the register). (
 What the product does with each case, and why:
 
 - Texts (row name and free text, notes before and after the rows, our and your reference, order
-  number) up to 500 characters arrive as they are: salesinvoice.nv documents no length for them (only
+  number) up to 500 characters arrive as they are, and empty ones are left out: salesinvoice.nv documents no length for them (only
   the billing address fields have documented limits, from customer.nv, and a customer name over 250
   characters is refused, naming "customer name"). Leading and trailing spaces are trimmed (the mapping's
   rule), so the generated texts have none.
@@ -23,7 +23,8 @@ What the product does with each case, and why:
   ordinary invoice arrives with its negative total (Netvisor's credit-note signs). Header totals that
   do not add up from the rows are refused ("invoice total").
 - Dates far in the past or future go as they are (no documented range); a missing invoice date or due
-  date (Severa sends 0001-01-01) and a due date before the invoice date are refused.
+  date (Severa sends 0001-01-01) and an invoice's due date before its date are refused (a credit
+  note's due date goes as Severa has it).
 - A national or RF reference with a valid check digit arrives; a wrong check digit or no reference is
   refused ("reference number").
 - Two Severa invoices with one number: the first written arrives, the other is refused ("Netvisor
@@ -207,8 +208,11 @@ def _set_texts(values: tuple[str, ...]) -> Callable[[Record], None]:
     return change
 
 
-#: Every customer-facing text at once, each of its own length (up to 500 characters).
-_GOOD_TEXT = st.tuples(*(texts() for _ in TEXT_FIELDS)).map(lambda t: Case("good", _set_texts(t), field="texts"))
+#: Every customer-facing text at once, each of its own length (up to 500 characters), any of them
+#: empty but the row's name (an empty text is simply not sent).
+_GOOD_TEXT = st.tuples(texts(), *(st.one_of(st.just(""), texts()) for _ in TEXT_FIELDS[1:])).map(
+    lambda t: Case("good", _set_texts(t), field="texts")
+)
 _CONTROL_TEXT = st.tuples(st.sampled_from(TEXT_FIELDS), texts(60), CONTROL).map(
     lambda t: Case("control character", _set_text(t[0], t[1][:1] + t[2] + t[1][1:]), field=t[0])
 )
