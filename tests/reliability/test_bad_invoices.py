@@ -11,10 +11,10 @@ to the cent; nothing is lost (each invoice is in Netvisor or in the register). (
 What the product does with each case, and why:
 
 - Texts (row name and free text, notes before and after the rows, our and your reference, order
-  number) up to 500 characters arrive as they are, and empty ones are left out: salesinvoice.nv documents no length for them (only
-  the billing address fields have documented limits, from customer.nv, and a customer name over 250
-  characters is refused, naming "customer name"). Leading and trailing spaces are trimmed (the mapping's
-  rule), so the generated texts have none.
+  number) up to 500 characters arrive as they are, and empty ones are left out: salesinvoice.nv
+  documents no length for them (only the billing address fields have documented limits, from
+  customer.nv, and a customer name over 250 characters is refused, naming "customer name"). Leading
+  and trailing spaces are trimmed (the mapping's rule), so the generated texts have none.
 - A control character (one XML 1.0 cannot carry) in any text is refused, naming the Severa field; it is
   never stripped silently.
 - An empty row name is refused ("row 1 product name: is empty").
