@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from severa_netvisor.errors import IntegrationError
 from severa_netvisor.register import Failure
 from severa_netvisor.scrub import scrub
-from severa_netvisor.timezone import OFFICE_ZONE
+from severa_netvisor.timezone import finnish_time
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -62,7 +62,7 @@ def compose(
     noun = "failure" if count == 1 else "failures"
     where = f" ({stack})" if stack else ""
     subject = ascii_subject(f"severa-netvisor{where}: {transfer}, {count} new {noun} need you")
-    when = summary.started_at.astimezone(OFFICE_ZONE).strftime("%d.%m.%Y %H:%M")
+    when = finnish_time(summary.started_at)
     lines = [f"The {transfer} run of {when} (Finnish time) found {count} new {noun}.", ""]
     for number, failure in enumerate(failures[:listed], start=1):
         lines.extend(_failure_lines(number, failure))

@@ -27,6 +27,12 @@ def finnish_date(day: date) -> str:
     return f"{day.day}.{day.month}.{day.year}"
 
 
+def finnish_time(moment: datetime) -> str:
+    """A moment as a Finnish accountant reads it, in office time: 2.7.2026 00:30."""
+    local = moment.astimezone(OFFICE_ZONE)
+    return f"{finnish_date(local.date())} {local:%H:%M}"
+
+
 def office_date(moment: datetime) -> date:
     """The calendar day of ``moment`` in Finnish office time."""
     return moment.astimezone(OFFICE_ZONE).date()

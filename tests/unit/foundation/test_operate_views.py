@@ -13,11 +13,12 @@ from severa_netvisor.cli.failure_view import list_text, replays, show_text, step
 from severa_netvisor.cli.health import AlarmState, QueueDepth
 from severa_netvisor.cli.present import replay_report
 from severa_netvisor.cli.status_view import NO_ALARMS_ON_SANDBOX, SANDBOX_QUEUE, status_view
-from severa_netvisor.cli.words import finnish_time, span
+from severa_netvisor.cli.words import span
 from severa_netvisor.register import Failure
 from severa_netvisor.runs import LastRun
 from severa_netvisor.state import Cursor, Lease, SourceRef
 from severa_netvisor.status import TransferStatus
+from severa_netvisor.timezone import finnish_time
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
 INTERNAL = re.compile(r"[A-Z][a-z]+[A-Z]\w*Error|adopted|written_back|still_failing|failures_closed")
@@ -34,8 +35,8 @@ def test_amounts_of_time_in_words(seconds: float, words: str) -> None:
 
 
 def test_times_are_finnish_office_time() -> None:
-    assert finnish_time(datetime(2026, 7, 1, 21, 30, tzinfo=UTC)) == "02.07.2026 00:30"  # summer: UTC+3
-    assert finnish_time(datetime(2026, 1, 1, 21, 30, tzinfo=UTC)) == "01.01.2026 23:30"  # winter: UTC+2
+    assert finnish_time(datetime(2026, 7, 1, 21, 30, tzinfo=UTC)) == "2.7.2026 00:30"  # summer: UTC+3
+    assert finnish_time(datetime(2026, 1, 1, 21, 30, tzinfo=UTC)) == "1.1.2026 23:30"  # winter: UTC+2
 
 
 def _status(transfer: str, **changes: object) -> TransferStatus:
@@ -64,13 +65,13 @@ def test_status_of_a_partial_run_and_of_a_sandbox() -> None:
     view = status_view("the sandbox", statuses, queues, None, command="severa-netvisor --sandbox", now=NOW,
                        deployed=False)  # fmt: skip
     text = view.text()
-    assert view.rows[0] == ("invoices", "12.03.2026 12:00 (1 minute)", "partly done, the next run goes on: 40 new",
-                            "12.03.2026 14:00", "at most 3 days 2 hours", "none")  # fmt: skip
+    assert view.rows[0] == ("invoices", "12.3.2026 12:00 (1 minute)", "partly done, the next run goes on: 40 new",
+                            "12.3.2026 14:00", "at most 3 days 2 hours", "none")  # fmt: skip
     assert view.rows[1][2] == "running now; before: finished, nothing new"
     assert view.rows[1][4] == "under a minute"
     assert "invoices: the last run stopped early: The run's time ran out." in text
     assert "invoices: the last run that read everything from Severa began 3 days 2 hours ago." in text
-    assert "payments: a run is going now (it holds the transfer until 12.03.2026 14:05 at the latest)." in text
+    assert "payments: a run is going now (it holds the transfer until 12.3.2026 14:05 at the latest)." in text
     assert "failed records: 2 waiting to be handled, 3 set aside until their next automatic replay" in text
     assert SANDBOX_QUEUE in text
     assert NO_ALARMS_ON_SANDBOX in text
@@ -87,7 +88,7 @@ def test_status_alarms_in_words() -> None:
     ]  # fmt: skip
     view = status_view("stack s (eu-north-1)", [], [], alarms, command="severa-netvisor --stack s", now=NOW)
     text = view.text()
-    assert "IN ALARM since 12.03.2026 14:00: open failure age. A record has waited too long." in text
+    assert "IN ALARM since 12.3.2026 14:00: open failure age. A record has waited too long." in text
     assert "The other 2 alarms: 1 OK, 1 no data yet (normal until the metrics have data)." in text
     assert "the open failure age alarm" in text.split("What needs you:")[1]
     assert SANDBOX_QUEUE not in text
@@ -143,7 +144,7 @@ def test_the_list_and_one_failure_speak_plainly() -> None:
     assert "    reference number: '100624' has a wrong check digit" in listed
     shown = show_text(_failure(remote_text="has a wrong check digit"), waits_for=None,
                       command="severa-netvisor --sandbox", now=NOW, delays=DELAYS)  # fmt: skip
-    assert shown.startswith("invoice 10062 to Länsirannikon Konsultointi Oy: open since 09.03.2026 14:00 (for 3 days)")
+    assert shown.startswith("invoice 10062 to Länsirannikon Konsultointi Oy: open since 9.3.2026 14:00 (for 3 days)")
     assert "The answer:" not in shown  # the reason already quotes it
     assert shown.endswith('{\n  "number": 10062\n}')
     for text in (listed, shown):

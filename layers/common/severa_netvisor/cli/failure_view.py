@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from severa_netvisor.cli.present import plain
-from severa_netvisor.cli.words import age, count_of, finnish_time
+from severa_netvisor.cli.words import age, count_of
+from severa_netvisor.timezone import finnish_time
 
 if TYPE_CHECKING:  # the register brings boto3: imported only where a command reads it
     from severa_netvisor.register import Failure

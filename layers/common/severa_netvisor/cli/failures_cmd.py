@@ -14,7 +14,8 @@ from severa_netvisor.cli.errors import CliError
 from severa_netvisor.cli.failure_view import blocked_ref, failure_json, list_text, show_text
 from severa_netvisor.cli.options import JsonOption, options
 from severa_netvisor.cli.present import replay_report
-from severa_netvisor.cli.words import count_of, finnish_time
+from severa_netvisor.cli.words import count_of
+from severa_netvisor.timezone import finnish_time
 from severa_netvisor.transfers.registry import TRANSFERS
 
 if TYPE_CHECKING:  # boto3 comes with these: every command pays for it only when it reads the register

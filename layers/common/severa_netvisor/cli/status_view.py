@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from severa_netvisor.cli.credit_waiting import CreditNoteWaiting
 from severa_netvisor.cli.health import STATE_WORDS, AlarmState, QueueDepth
 from severa_netvisor.cli.present import plain
-from severa_netvisor.cli.words import age, count_of, finnish_time, span
+from severa_netvisor.cli.words import age, count_of, span
+from severa_netvisor.timezone import finnish_time
 
 if TYPE_CHECKING:  # the state modules bring boto3: imported only where a command reads the state
     from severa_netvisor.runs import LastRun

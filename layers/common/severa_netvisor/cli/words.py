@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from severa_netvisor.timezone import OFFICE_ZONE
-
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
 
-
-def finnish_time(moment: datetime) -> str:
-    """29.11.2026 13:40, in Finnish office time."""
-    return moment.astimezone(OFFICE_ZONE).strftime("%d.%m.%Y %H:%M")
 
 
 def span(seconds: float) -> str:

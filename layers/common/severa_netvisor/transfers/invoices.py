@@ -65,7 +65,7 @@ from severa_netvisor.severa.characters import refuse_forbidden_characters
 from severa_netvisor.severa.client import EPOCH
 from severa_netvisor.severa.models import Invoice
 from severa_netvisor.state import Cursor, LedgerEntry, SourceRef
-from severa_netvisor.timezone import office_date
+from severa_netvisor.timezone import finnish_date, office_date
 from severa_netvisor.transfers.context import Clients, TransferContext
 from severa_netvisor.transfers.credit_notes import (
     MATCH_TYPE,
@@ -560,7 +560,7 @@ def _differences(found: SalesInvoiceSummary, payload: InvoicePayload) -> list[st
     invoice = payload.mapped.invoice
     problems = []
     if found.invoice_date is not None and found.invoice_date != invoice.invoice_date:
-        problems.append(f"date {found.invoice_date:%d.%m.%Y} (this one {invoice.invoice_date:%d.%m.%Y})")
+        problems.append(f"date {finnish_date(found.invoice_date)} (this one {finnish_date(invoice.invoice_date)})")
     if found.invoice_sum is not None and found.invoice_sum != invoice.amount:
         problems.append(f"total {_money(found.invoice_sum)} (this one {_money(invoice.amount)})")
     ours, theirs = _digits(invoice.reference_number), _digits(found.reference_number)
