@@ -339,12 +339,8 @@ class NetvisorSimulator:
     ) -> PaymentRecord:
         """A payment arrives on a bank statement and is targeted to ``invoice`` (key or number)."""
         state = (self.companies[organisation_id] if organisation_id else self.company).state
-        with state.lock:
-            record: InvoiceRecord | None = state.invoices.get(invoice) if isinstance(invoice, int) else None
-            if record is None:
-                record = state.invoice_by_number(str(invoice))
-            if record is None:
-                raise KeyError(f"no invoice with key or number {invoice!r}")
+        with state.lock:  # re-entrant: ``_invoice`` takes it too
+            record = self._invoice(state, invoice)
             if record.status == "paid":
                 raise ValueError(f"invoice {record.number} is already paid")
             customer = state.customers.get(record.customer_key)

@@ -119,6 +119,15 @@ class AmbiguousInvoiceError(RecordError):
 
 
 @dataclass(frozen=True)
+class Credited:
+    """What a credit note needs of the invoice it credits: its rows' supply dates (the credit note's VAT
+    date) and its number (the credit note's waiting match names it)."""
+
+    supply_dates: tuple[date, ...] = ()
+    number: str | None = None
+
+
+@dataclass(frozen=True)
 class InvoicePayload:
     mapped: MappedInvoice
     guid: str
@@ -156,10 +165,8 @@ class InvoicesRun(RunBase[Any]):
         self._written: dict[str, str] = {}
         #: Severa account GUID -> its ReverseCharge flag (read in bulk in fetch, see ``_learn``).
         self._reverse_charge: dict[str, bool] = {}
-        #: Severa invoice GUID -> the supply dates of its rows, for the invoices credit notes credit.
-        self._supply_dates: dict[str, tuple[date, ...]] = {}
-        #: Severa invoice GUID -> its number, for the same invoices (a credit note's waiting match names it).
-        self._numbers: dict[str, str] = {}
+        #: Severa invoice GUID -> what its credit notes need of it, for the invoices credit notes credit.
+        self._credited: dict[str, Credited] = {}
         #: Credit note GUID -> the match this run made (for the Severa write-back of the invoice).
         self._matches: dict[str, MatchOutcome] = {}
         #: The credit notes waiting for a match when the run began, and their invoices as Netvisor lists
@@ -211,7 +218,7 @@ class InvoicesRun(RunBase[Any]):
     def _learn(self, invoices: Sequence[Invoice], *, bulk: bool) -> None:
         """Read (here, off the writer thread) what ``prepare`` needs besides the invoices themselves."""
         self._learn_reverse_charge(invoices, bulk=bulk)
-        self._learn_supply_dates(invoices)
+        self._learn_credited(invoices)
         self._note_invoicing_emails(invoices)
 
     def _note_invoicing_emails(self, invoices: Sequence[Invoice]) -> None:
@@ -245,29 +252,30 @@ class InvoicesRun(RunBase[Any]):
             account = severa.account(guid)
             self._reverse_charge[guid] = bool(account and account.reverse_charge)
 
-    def _learn_supply_dates(self, invoices: Sequence[Invoice]) -> None:
-        """For each credit note, the supply dates of the invoice it credits: from the invoices this run
+    def _learn_credited(self, invoices: Sequence[Invoice]) -> None:
+        """For each credit note, the supply dates and number of the invoice it credits: from the invoices this run
         has read (each keeps its few dates here, since a credit note usually comes pages after its
         invoice), else from the invoices ledger (sent before), else read from Severa."""
         for invoice in invoices:
             if invoice.guid and not invoice.is_credit_note:
                 self._note_original(invoice.guid, invoice)
-        missing = {(i.reimburse_invoice_guid or "").strip() for i in invoices} - {""} - set(self._supply_dates)
+        missing = {(i.reimburse_invoice_guid or "").strip() for i in invoices} - {""} - set(self._credited)
         if not missing:
             return
         sent = self.run.ledger.get([invoice_ref(guid) for guid in sorted(missing)])
         for ref, entry in sent.items():
             if entry.summary.get(SUPPLY_DATES):
-                self._supply_dates[ref.id] = tuple(map(date.fromisoformat, entry.summary[SUPPLY_DATES].split(",")))
-            if entry.summary.get("number"):
-                self._numbers[ref.id] = entry.summary["number"]
-        for guid in sorted(missing - set(self._supply_dates)):
+                days = tuple(map(date.fromisoformat, entry.summary[SUPPLY_DATES].split(",")))
+                self._credited[ref.id] = Credited(days, entry.summary.get("number") or None)
+        for guid in sorted(missing - set(self._credited)):
             self._note_original(guid, self.clients.severa.invoice(guid))
 
     def _note_original(self, guid: str, invoice: Invoice | None) -> None:
-        self._supply_dates.setdefault(guid, supply_dates(invoice) if invoice is not None else ())
-        if invoice is not None and invoice.number is not None:
-            self._numbers.setdefault(guid, str(invoice.number))
+        if invoice is None:
+            self._credited.setdefault(guid, Credited())
+            return
+        number = str(invoice.number) if invoice.number is not None else None
+        self._credited.setdefault(guid, Credited(supply_dates(invoice), number))
 
     def requirements(self, record: SourceRecord) -> Sequence[Requirement]:
         if record.ref.type == MATCH_TYPE:
@@ -289,12 +297,13 @@ class InvoicesRun(RunBase[Any]):
         if invoice.invoice_status not in (statuses.ready_to_transfer, statuses.transferred, *sent_names):
             return Skip(f"its status '{invoice.invoice_status}' is not '{statuses.ready_to_transfer}'")
         customer = self.run.key_of(account_ref(invoice.account_guid or ""))
+        credited = self._credited.get((invoice.reimburse_invoice_guid or "").strip(), Credited())
         mapped = map_invoice(
             invoice,
             self.mapping,
             customer_key=customer,
             reverse_charge=self._reverse_charge.get(invoice.account_guid or ""),
-            original_supply_dates=self._supply_dates.get((invoice.reimburse_invoice_guid or "").strip(), ()),
+            original_supply_dates=credited.supply_dates,
         )
         if invoice.invoice_status in sent_names:
             # Severa (or its e-invoicing operator) has sent it already: Netvisor must not send it again.
@@ -467,7 +476,7 @@ class InvoicesRun(RunBase[Any]):
         credited = (invoice.reimburse_invoice_guid or "").strip()
         if invoice.is_credit_note and credited and not again:
             credit = (guid, str(invoice.number), target_key)
-            known = self._numbers.get(credited)
+            known = self._credited.get(credited, Credited()).number
             note_waiting(self.run, self.clients.severa, credit, credited, self._today(), number=known)
         kind = "credit note" if invoice.is_credit_note else "invoice"
         severa = self.clients.severa
