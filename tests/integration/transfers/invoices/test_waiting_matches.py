@@ -9,6 +9,7 @@ from typing import Any
 from severa_netvisor.transfers.credit_notes import MATCH_TYPE
 
 from sandbox.aws import LocalAws
+from sandbox.netvisor.faults import Fault
 from sandbox.severa import build_state
 from tests.integration.rig import world
 from tests.integration.transfers.invoices import checks
@@ -55,3 +56,30 @@ def test_waiting_credit_notes_cost_one_netvisor_read_a_run_and_are_matched_once_
 
 def _waiting_matches(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in items if MATCH_TYPE in item["pk"]["S"] and item["status"]["S"] == "pending"]
+
+
+def test_a_match_whose_answer_was_lost_is_made_again_once_and_a_warm_run_twice_changes_nothing(
+    local_aws: LocalAws,
+) -> None:
+    """No pending marker stands before a match (it is idempotent): a match Netvisor made but whose answer
+    was lost is sent again by the next run, taken as made, and every credit note ends matched once."""
+    state = build_state(61, accounts=3, invoices=120, hour_entries=0, credit_note_share=0.3)
+    with world(local_aws, severa_state=state) as w:
+        checks.seed_netvisor(state, w.netvisor.state)
+        assert w.run_engine("invoices").failed == 0
+        w.netvisor.send_invoices()
+        w.netvisor.faults.add(Fault(kind="drop", resource="matchcreditnote.nv", nth=1))  # applied, answer lost
+
+        lost = w.run_engine("invoices")
+        again = w.run_engine("invoices")  # the same warm process, run after run
+        settled = w.run_engine("invoices")
+
+        credit_notes = [i for i in w.netvisor.state.invoices.values() if i.matched_to is not None]
+        made = lost.also.get("credit notes matched", 0) + again.also.get("credit notes matched", 0)
+        assert credit_notes, "no credit note was matched"
+        assert made == len(credit_notes)  # each counted once: the lost one by the run that made it again
+        assert again.also.get("credit notes matched", 0) >= 1  # the lost one, made again
+        assert w.netvisor.request_log.count("matchcreditnote.nv") == len(credit_notes) + 1
+        assert settled.also.get("credit notes matched", 0) == 0
+        assert (lost.stopped_by_error, again.failed, settled.failed) == (None, 0, 0)
+        assert w.open_failures("invoices") == []
